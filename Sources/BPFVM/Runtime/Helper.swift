@@ -1,0 +1,62 @@
+/// The machine-level signature of every helper: the five BPF argument registers r1-r5 and the
+/// execution context of the run (the host's opaque pointer), returning r0.
+///
+/// It is a C function pointer so that the interpreter and JIT-compiled code call the same function.
+public typealias HelperFunction = @convention(c) (
+    UInt64, UInt64, UInt64, UInt64, UInt64, UnsafeMutableRawPointer?
+) -> UInt64
+
+/// A function a BPF program may call with `call ID`: its id, its name and its implementation.
+public struct Helper: @unchecked Sendable {
+    /// The id programs use in `call` instructions.
+    public let id: Int32
+    /// The name, as in `bpf_helper_defs.h` without the `bpf_` prefix.
+    public let name: String
+    /// The implementation both execution engines call.
+    public let function: HelperFunction
+
+    public init(id: Int32, name: String, function: HelperFunction) {
+        self.id = id
+        self.name = name
+        self.function = function
+    }
+}
+
+/// The helpers available to a program, by id.
+///
+/// Ids are non-negative and below `HelperTable.maximumID`, so that engines can resolve them
+/// into a dense array once, before a run.
+public struct HelperTable: Sendable {
+    /// The largest helper id a table accepts.
+    public static let maximumID: Int32 = 4095
+
+    private var helpers: [Int32: Helper] = [:]
+
+    /// The helper that stops the program when it returns 0 (r0 = 0), as uBPF's "unwind"
+    /// helper does; bpf_conformance uses id 5 this way. `nil` for none.
+    public var unwindHelperID: Int32?
+
+    public init(_ helpers: [Helper] = []) {
+        for helper in helpers { register(helper) }
+    }
+
+    /// Adds or replaces a helper. Ids outside 0...`maximumID` are a programming error.
+    public mutating func register(_ helper: Helper) {
+        precondition(helper.id >= 0 && helper.id <= Self.maximumID, "helper id \(helper.id) out of range")
+        helpers[helper.id] = helper
+    }
+
+    /// The helper with `id`, if registered.
+    public subscript(id: Int32) -> Helper? { helpers[id] }
+
+    /// All helpers, sorted by id.
+    public var all: [Helper] { helpers.values.sorted { $0.id < $1.id } }
+
+    /// A dense id-indexed array of the implementations (nil where no helper is registered).
+    func resolved() -> [HelperFunction?] {
+        let count = Int(helpers.keys.max().map { $0 + 1 } ?? 0)
+        var table = [HelperFunction?](repeating: nil, count: count)
+        for (id, helper) in helpers { table[Int(id)] = helper.function }
+        return table
+    }
+}

@@ -1,0 +1,67 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import ArgumentParser
+import BPFVM
+
+/// Reading the user's files, with errors that name the file and the problem.
+enum InputFiles {
+    /// The bytes of `path`, or a validation error naming it.
+    static func bytes(at path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if (try? FileManager.default.contentsOfDirectory(atPath: path)) != nil {
+                throw CommandError("\(path) is a folder, not a file")
+            }
+            if FileManager.default.fileExists(atPath: path) { throw CommandError("cannot read \(path)") }
+            throw CommandError("\(path): no such file")
+        }
+        return [UInt8](data)
+    }
+
+    /// The instruction slots of a program file: raw little-endian slots (any file holding a NUL
+    /// byte) or assembly text in the bpf_conformance syntax.
+    static func program(at path: String) throws -> Program {
+        let bytes = try bytes(at: path)
+        let slots: [Instruction]
+        if bytes.contains(0) {
+            guard let decoded = Instruction.slots(fromBytes: bytes) else {
+                throw CommandError("\(path): \(bytes.count) bytes is not a whole number of 8-byte instructions")
+            }
+            slots = decoded
+        } else {
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                throw CommandError("\(path): neither raw BPF instructions nor UTF-8 assembly text")
+            }
+            do {
+                slots = try Assembler.assemble(text)
+            } catch {
+                throw CommandError("\(path): \(error)")
+            }
+        }
+        do {
+            return try Program(instructions: slots)
+        } catch {
+            throw CommandError("\(path): \(error)")
+        }
+    }
+
+    /// Parses hex bytes such as `01 02 ff` or `0102ff`.
+    static func hexBytes(_ text: String) throws -> [UInt8] {
+        let digits = text.filter { !$0.isWhitespace }
+        let body = digits.hasPrefix("0x") ? digits.dropFirst(2) : Substring(digits)
+        guard body.count % 2 == 0 else { throw CommandError("--mem: odd number of hex digits") }
+        var bytes: [UInt8] = []
+        var index = body.startIndex
+        while index < body.endIndex {
+            let next = body.index(index, offsetBy: 2)
+            guard let byte = UInt8(body[index..<next], radix: 16) else {
+                throw CommandError("--mem: '\(body[index..<next])' is not a hex byte")
+            }
+            bytes.append(byte)
+            index = next
+        }
+        return bytes
+    }
+}
