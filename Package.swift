@@ -14,20 +14,38 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
+        // Wrappers over the few Linux calls Swift cannot make itself (gettid, sched_getcpu,
+        // process_vm_readv, prctl, getrandom).
+        .target(name: "CSystemShims"),
         .target(
             name: "BPFVM",
-            dependencies: [.product(name: "Atomics", package: "swift-atomics")]
+            dependencies: ["CSystemShims", .product(name: "Atomics", package: "swift-atomics")]
         ),
         .target(name: "Conformance", dependencies: ["BPFVM"]),
+        // libbpf (libbpf-dev), for the C-syntax BTF dump.
+        .systemLibrary(
+            name: "CLibBPF",
+            path: "Sources/CLibBPF",
+            pkgConfig: "libbpf",
+            providers: [.apt(["libbpf-dev"])]
+        ),
+        // Collects the output of libbpf's printf-style (va_list) BTF dump callback.
+        .target(name: "CBTFDumpShim", dependencies: ["CLibBPF"]),
+        .target(name: "BTFDump", dependencies: ["BPFVM", "CBTFDumpShim"]),
         .executableTarget(
             name: "bpfrun",
             dependencies: [
                 "BPFVM",
                 "Conformance",
+                "BTFDump",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "BPFVMTests", dependencies: ["BPFVM"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "BPFVM"]),
+        // Programs/ holds the C sources the BTF tests of BPFVMTests and BTFDumpTests compile.
+        .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM"], exclude: ["Programs"]),
+        // Loads, links and runs the objects of progs/ (built by `make -C progs`).
+        .testTarget(name: "ObjectTests", dependencies: ["BPFVM"]),
     ]
 )

@@ -9,8 +9,9 @@ import ArgumentParser
 struct BPFRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bpfrun",
-        abstract: "A userspace eBPF runtime: assemble, disassemble, run and test BPF programs.",
-        subcommands: [Assemble.self, Disassemble.self, Run.self, ConformanceCommand.self, Bench.self]
+        abstract: "A userspace eBPF runtime: load, inspect, run and test BPF programs.",
+        subcommands: [Assemble.self, Disassemble.self, Run.self, Inspect.self, Dump.self, BTFCommand.self,
+                      ConformanceCommand.self, Bench.self]
     )
 
     /// Runs the command; any error becomes one line on stderr (`bpfrun: ...`) and a non-zero exit.

@@ -47,6 +47,21 @@ enum InputFiles {
         }
     }
 
+    /// Whether `bytes` start with the ELF magic.
+    static func isELF(_ bytes: [UInt8]) -> Bool { bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]) }
+
+    /// The BPF object at `path`, parsed and validated.
+    static func object(at path: String) throws -> Object {
+        let bytes = try bytes(at: path)
+        let fileName = path.split(separator: "/").last.map(String.init) ?? path
+        let name = fileName.hasSuffix(".o") ? String(fileName.dropLast(2)) : fileName
+        do {
+            return try Object(bytes: bytes, name: name)
+        } catch {
+            throw CommandError("\(path): \(error)")
+        }
+    }
+
     /// Parses hex bytes such as `01 02 ff` or `0102ff`.
     static func hexBytes(_ text: String) throws -> [UInt8] {
         let digits = text.filter { !$0.isWhitespace }

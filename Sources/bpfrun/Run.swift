@@ -2,29 +2,144 @@ import ArgumentParser
 import BPFVM
 import Conformance
 
-/// `bpfrun run`: run a program in the interpreter and print r0 and the run time.
+/// `bpfrun run`: run a program in the interpreter and print r0, its printk output, the maps it
+/// changed and the run time.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a BPF program in the interpreter.",
+        abstract: "Run a BPF program (object file, raw instructions or assembly) in the interpreter.",
         discussion: """
-            r1 points to the input memory (or is 0 without one) and r2 holds its length, as in \
-            bpf_conformance. Helper 5 is the conformance suite's unwind helper. Without --checked the \
-            program runs in trusted mode, with no safety checks.
+            For an object file, the program is linked with its maps and the standard helpers; its context \
+            (r1) is the memory given: --ctx-args fills u64 argument slots (for fentry/fexit/fmod_ret/lsm \
+            programs the slot after the arguments is the return value), --mem/--mem-file give raw bytes. \
+            r2 holds the context's length. For raw instructions or assembly, r1 and r2 are the memory and \
+            its length and helper 5 is the conformance suite's unwind helper. Without --checked the program \
+            runs in trusted mode, with no safety checks.
             """)
 
-    @Argument(help: "The program: a raw file of 8-byte slots, or bpf_conformance assembly text.")
+    @Argument(help: "The program: a BPF object file, a raw file of 8-byte slots, or bpf_conformance assembly text.")
     var file: String
 
-    @Option(help: "Input memory as hex bytes, e.g. \"01 02 ff\".")
+    @Option(help: "The program of the object to run (may be left out when the object has one).")
+    var prog: String?
+
+    @Option(help: "Context memory as hex bytes, e.g. \"01 02 ff\".")
     var mem: String?
 
-    @Option(help: "Read the input memory from this file.")
+    @Option(help: "Read the context memory from this file.")
     var memFile: String?
+
+    @Option(help: "Context as comma-separated u64 argument slots (decimal, 0x hex, or negative), e.g. 3,0x10,-1.")
+    var ctxArgs: String?
 
     @Flag(help: "Check every memory access, register read and the instruction budget.")
     var checked = false
 
-    /// A duration as ns, µs or ms with three significant digits.
+    func validate() throws {
+        if [mem, memFile, ctxArgs].compactMap({ $0 }).count > 1 {
+            throw ValidationError("give at most one of --mem, --mem-file and --ctx-args")
+        }
+    }
+
+    func run() throws {
+        let bytes = try InputFiles.bytes(at: file)
+        var memory = try contextBytes()
+        if InputFiles.isELF(bytes) {
+            try runObject(memory: &memory)
+            return
+        }
+        if prog != nil { throw CommandError("--prog applies to object files; \(file) is not one") }
+        let program = try InputFiles.program(at: file)
+        let interpreter: Interpreter
+        do {
+            interpreter = try Interpreter(program: program, helpers: ConformanceRunner.helpers)
+        } catch {
+            throw CommandError("\(file): \(error)")
+        }
+        let checked = self.checked
+        let (result, elapsed) = Self.measure(&memory) { input throws(ExecutionError) in
+            checked ? try interpreter.run(memory: input) : try interpreter.runTrusted(memory: input)
+        }
+        let r0 = try result.get(file: file)
+        print("r0 = \(r0) (0x\(String(r0, radix: 16)))")
+        print("time: \(Self.format(elapsed))")
+    }
+
+    private func contextBytes() throws -> [UInt8] {
+        if let mem { return try InputFiles.hexBytes(mem) }
+        if let memFile { return try InputFiles.bytes(at: memFile) }
+        if let ctxArgs {
+            var bytes: [UInt8] = []
+            for field in ctxArgs.split(separator: ",", omittingEmptySubsequences: false) {
+                let text = field.trimmingCharacters(in: " ")
+                let value: UInt64?
+                if text.hasPrefix("0x") { value = UInt64(text.dropFirst(2), radix: 16) }
+                else if text.hasPrefix("-") { value = Int64(text).map { UInt64(bitPattern: $0) } }
+                else { value = UInt64(text) }
+                guard let value else { throw CommandError("--ctx-args: '\(text)' is not a 64-bit number") }
+                bytes += withUnsafeBytes(of: value.littleEndian, Array.init)
+            }
+            return bytes
+        }
+        return []
+    }
+
+    private func runObject(memory: inout [UInt8]) throws {
+        let object = try InputFiles.object(at: file)
+        let name = try ProgramChoice.name(prog, in: object, file: file)
+        let loaded: LoadedObject
+        let program: LoadedProgram
+        do {
+            loaded = try LoadedObject(object)
+            try loaded.load()
+            program = try loaded.program(named: name)
+        } catch {
+            throw CommandError("\(file): \(error)")
+        }
+        let before = MapSnapshot(loaded)
+        let checked = self.checked
+        let (result, elapsed) = Self.measure(&memory) { input throws(ExecutionError) in
+            try program.run(memory: input, checked: checked)
+        }
+        let r0 = try result.get(file: file)
+        print("r0 = \(Int64(bitPattern: r0)) (0x\(String(r0, radix: 16)))")
+        let trace = loaded.context.trace.drain()
+        if !trace.isEmpty {
+            print("printk:")
+            for line in trace { print("  \(line)") }
+        }
+        let changes = MapSnapshot(loaded).changes(since: before)
+        if !changes.isEmpty {
+            print("maps changed:")
+            for line in changes { print("  \(line)") }
+        }
+        for map in loaded.maps where map.definition.type == .ringBuffer {
+            var records: [String] = []
+            _ = map.consume { record in records.append(record.map { Dump.hex($0) }.joined(separator: " ")) }
+            if !records.isEmpty {
+                print("ring buffer \(map.definition.name):")
+                for record in records { print("  \(record)") }
+            }
+        }
+        print("time: \(Self.format(elapsed))")
+    }
+
+    /// Runs `body` over `memory` (nil when empty) and measures it.
+    static func measure(_ memory: inout [UInt8],
+                        _ body: (UnsafeMutableRawBufferPointer?) throws(ExecutionError) -> UInt64)
+        -> (Result<UInt64, ExecutionError>, Duration)
+    {
+        let clock = ContinuousClock()
+        var result: Result<UInt64, ExecutionError> = .success(0)
+        let elapsed = memory.withUnsafeMutableBytes { buffer in
+            let input = buffer.count == 0 ? nil : buffer
+            return clock.measure {
+                result = Result { () throws(ExecutionError) -> UInt64 in try body(input) }
+            }
+        }
+        return (result, elapsed)
+    }
+
+    /// A duration as ns, µs or ms with one decimal.
     static func format(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let nanoseconds = Double(seconds) * 1e9 + Double(attoseconds) / 1e9
@@ -36,39 +151,54 @@ struct Run: ParsableCommand {
         if nanoseconds < 1e6 { return "\(rounded(nanoseconds / 1e3)) µs" }
         return "\(rounded(nanoseconds / 1e6)) ms"
     }
+}
 
-    func validate() throws {
-        if mem != nil && memFile != nil { throw ValidationError("give either --mem or --mem-file, not both") }
-    }
-
-    func run() throws {
-        let program = try InputFiles.program(at: file)
-        var memory: [UInt8] = []
-        if let mem { memory = try InputFiles.hexBytes(mem) }
-        if let memFile { memory = try InputFiles.bytes(at: memFile) }
-        let interpreter: Interpreter
-        do {
-            interpreter = try Interpreter(program: program, helpers: ConformanceRunner.helpers)
-        } catch {
-            throw CommandError("\(file): \(error)")
+extension Result where Success == UInt64, Failure == ExecutionError {
+    /// The value, or a command error naming the file and the trap.
+    func get(file: String) throws -> UInt64 {
+        switch self {
+        case .success(let value): return value
+        case .failure(let error): throw CommandError("\(file): trap at \(error)")
         }
-        let checked = self.checked
-        let clock = ContinuousClock()
-        var result: Result<UInt64, ExecutionError> = .success(0)
-        let elapsed = memory.withUnsafeMutableBytes { buffer in
-            let input = buffer.count == 0 ? nil : buffer
-            return clock.measure {
-                result = Result { () throws(ExecutionError) -> UInt64 in
-                    checked ? try interpreter.run(memory: input) : try interpreter.runTrusted(memory: input)
-                }
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in character: Character) -> String {
+        String(drop(while: { $0 == character }).reversed().drop(while: { $0 == character }).reversed())
+    }
+}
+
+/// The entries of an object's key/value maps at one moment, to report what a run changed.
+struct MapSnapshot {
+    var entries: [String: [[UInt8]: [UInt8]]] = [:]
+
+    init(_ object: LoadedObject) {
+        for map in object.maps {
+            switch map.definition.type {
+            case .hash, .array, .lruHash, .perThreadHash, .perThreadArray:
+                var values: [[UInt8]: [UInt8]] = [:]
+                for key in map.keys { values[key] = map.lookup(key) }
+                entries[map.definition.name] = values
+            default:
+                continue
             }
         }
-        switch result {
-        case .success(let r0):
-            print("r0 = \(r0) (0x\(String(r0, radix: 16)))")
-            print("time: \(Self.format(elapsed))")
-        case .failure(let error):
-            throw CommandError("\(file): trap at \(error)")
+    }
+
+    /// One line per changed entry: `map: key K → V` (or `deleted`).
+    func changes(since before: MapSnapshot) -> [String] {
+        var lines: [String] = []
+        for name in entries.keys.sorted() {
+            let now = entries[name] ?? [:]
+            let then = before.entries[name] ?? [:]
+            for key in Set(now.keys).union(then.keys).sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                guard now[key] != then[key] else { continue }
+                let keyText = key.map { Dump.hex($0) }.joined(separator: " ")
+                let valueText = now[key].map { $0.map { Dump.hex($0) }.joined(separator: " ") } ?? "deleted"
+                lines.append("\(name): key \(keyText) → \(valueText)")
+            }
         }
+        return lines
     }
 }

@@ -336,9 +336,10 @@ struct InterpreterTests {
         #expect(try runBoth(ops, helpers: helpers) == 25)
         let program = try Program(instructions: [Operation.call(.helper(2)), .exit].flatMap(\.encoded))
         let interpreter = try Interpreter(program: program, helpers: helpers)
-        let context = UnsafeMutableRawPointer(bitPattern: 0x1234_5678)
-        #expect(try interpreter.run(context: context) == 0x1234_5678)
-        #expect(try interpreter.runTrusted(context: context) == 0x1234_5678)
+        let context = ExecutionContext()
+        let address = UInt64(UInt(bitPattern: context.opaquePointer))
+        #expect(try interpreter.run(context: context) == address)
+        #expect(try interpreter.runTrusted(context: context) == address)
     }
 
     @Test("the unwind helper stops the program when it returns 0")

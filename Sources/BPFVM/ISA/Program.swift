@@ -8,9 +8,11 @@ public struct Program: Hashable, Sendable {
     public let instructions: [Instruction]
     /// The decoded instructions with the slot index each starts at, in order.
     public let operations: [(index: Int, operation: Operation)]
+    /// Name, kind, functions, source lines and map references (`.anonymous` for bare code).
+    public let metadata: ProgramMetadata
 
     /// Validates `instructions` and builds the program.
-    public init(instructions: [Instruction]) throws(DecodeError) {
+    public init(instructions: [Instruction], metadata: ProgramMetadata = .anonymous) throws(DecodeError) {
         guard !instructions.isEmpty else { throw DecodeError(index: 0, reason: .emptyProgram) }
         var operations: [(index: Int, operation: Operation)] = []
         var isSecondSlot = [Bool](repeating: false, count: instructions.count)
@@ -38,6 +40,7 @@ public struct Program: Hashable, Sendable {
         }
         self.instructions = instructions
         self.operations = operations
+        self.metadata = metadata
     }
 
     /// Decodes a program from its little-endian byte encoding.
@@ -48,6 +51,8 @@ public struct Program: Hashable, Sendable {
         try self.init(instructions: slots)
     }
 
-    public static func == (lhs: Program, rhs: Program) -> Bool { lhs.instructions == rhs.instructions }
+    public static func == (lhs: Program, rhs: Program) -> Bool {
+        lhs.instructions == rhs.instructions && lhs.metadata == rhs.metadata
+    }
     public func hash(into hasher: inout Hasher) { hasher.combine(instructions) }
 }

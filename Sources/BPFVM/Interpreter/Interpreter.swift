@@ -18,13 +18,16 @@ public struct Interpreter: @unchecked Sendable {
     /// How many instructions a checked run may execute before it traps.
     public var instructionBudget: Int = Interpreter.defaultInstructionBudget
 
-    /// The program's slots with each opcode byte replaced by its `InterpreterOpcode`.
-    private let code: [Instruction]
+    /// The program's code as the loop reads it (opcodes renumbered, code addresses absolute).
+    let code: InterpreterCode
     private let helperFunctions: [HelperFunction?]
     private let unwindHelperID: UInt64
+    /// Finds the code a tail call continues with (nil: tail calls fail).
+    var tailCallResolver: TailCallResolver?
 
-    /// Binds `program` to `helpers`: every helper it calls must exist, and no `lddw` pseudo form
-    /// may be left unresolved.
+    /// Binds `program` to `helpers`: every helper it calls must exist, and no map or BTF `lddw`
+    /// pseudo form may be left unresolved (a loader turns them into addresses first). Function
+    /// addresses (`lddw` src 4, for callbacks) are resolved here.
     public init(program: Program, helpers: HelperTable) throws(LoadError) {
         for (index, operation) in program.operations {
             switch operation {
@@ -32,19 +35,14 @@ public struct Interpreter: @unchecked Sendable {
                 if helpers[id] == nil { throw LoadError(index: index, reason: .unknownHelper(id)) }
             case .call(.kfunc(let id)):
                 throw LoadError(index: index, reason: .kfuncCall(id))
-            case .loadImmediate64(let kind, _, _) where kind != .immediate:
+            case .loadImmediate64(let kind, _, _) where kind != .immediate && kind != .codeAddress:
                 throw LoadError(index: index, reason: .unresolvedLoadImmediate(kind))
             default:
                 break
             }
         }
         self.program = program
-        var code = program.instructions
-        for (index, _) in program.operations {
-            // `Program` admits only valid opcodes, and every valid opcode has an internal one.
-            code[index].opcode = InterpreterOpcode(opcode: code[index].opcode)!.rawValue
-        }
-        self.code = code
+        self.code = InterpreterCode(program)
         self.helperFunctions = helpers.resolved()
         self.unwindHelperID = helpers.unwindHelperID.map { UInt64($0) } ?? .max
     }
@@ -52,41 +50,41 @@ public struct Interpreter: @unchecked Sendable {
     /// Runs in checked mode with r1-r5 set from `arguments` (at most five); only the registers
     /// given count as initialised. The program may access its stack and `regions`.
     public func run(arguments: [UInt64] = [], regions: [MemoryRegion] = [],
-                    context: UnsafeMutableRawPointer? = nil) throws(ExecutionError) -> UInt64
+                    context: ExecutionContext? = nil) throws(ExecutionError) -> UInt64
     {
-        try run(CheckedExecution.self, arguments: arguments, regions: regions, context: context).result
-    }
-
-    /// `run` that also reports how many instructions the run executed (for benchmarks and tests).
-    package func runCounting(arguments: [UInt64] = [], regions: [MemoryRegion] = [],
-                             context: UnsafeMutableRawPointer? = nil) throws(ExecutionError)
-        -> (result: UInt64, executed: Int)
-    {
-        let (result, remaining) = try run(CheckedExecution.self, arguments: arguments, regions: regions,
-                                          context: context)
-        return (result, instructionBudget - remaining)
+        try run(CheckedExecution.self, at: code.start, arguments: arguments, regions: regions, context: context).result
     }
 
     /// Runs in checked mode over `memory` the way bpf_conformance does: r1 points to the memory
     /// (0 when there is none), r2 holds its length, and the program may read and write it.
-    public func run(memory: UnsafeMutableRawBufferPointer?,
-                    context: UnsafeMutableRawPointer? = nil) throws(ExecutionError) -> UInt64
+    public func run(memory: UnsafeMutableRawBufferPointer?, context: ExecutionContext? = nil) throws(ExecutionError)
+        -> UInt64
     {
         try run(arguments: Self.memoryArguments(memory), regions: memory.map { [MemoryRegion($0)] } ?? [],
                 context: context)
     }
 
+    /// `run` that also reports how many instructions the run executed (for benchmarks and tests).
+    package func runCounting(arguments: [UInt64] = [], regions: [MemoryRegion] = [],
+                             context: ExecutionContext? = nil) throws(ExecutionError)
+        -> (result: UInt64, executed: Int)
+    {
+        let (result, remaining) = try run(CheckedExecution.self, at: code.start, arguments: arguments,
+                                          regions: regions, context: context)
+        return (result, instructionBudget - remaining)
+    }
+
     /// Runs without any per-instruction check. Only for programs a verifier has accepted: an
     /// unsafe program can corrupt or crash the host.
-    package func runTrusted(arguments: [UInt64] = [],
-                            context: UnsafeMutableRawPointer? = nil) throws(ExecutionError) -> UInt64
+    package func runTrusted(arguments: [UInt64] = [], context: ExecutionContext? = nil) throws(ExecutionError)
+        -> UInt64
     {
-        try run(TrustedExecution.self, arguments: arguments, regions: [], context: context).result
+        try run(TrustedExecution.self, at: code.start, arguments: arguments, regions: [], context: context).result
     }
 
     /// `runTrusted` with r1 = the memory's address and r2 = its length.
-    package func runTrusted(memory: UnsafeMutableRawBufferPointer?,
-                            context: UnsafeMutableRawPointer? = nil) throws(ExecutionError) -> UInt64
+    package func runTrusted(memory: UnsafeMutableRawBufferPointer?, context: ExecutionContext? = nil)
+        throws(ExecutionError) -> UInt64
     {
         try runTrusted(arguments: Self.memoryArguments(memory), context: context)
     }
@@ -96,8 +94,8 @@ public struct Interpreter: @unchecked Sendable {
         return [UInt64(UInt(bitPattern: base)), UInt64(memory.count)]
     }
 
-    private func run<C: ExecutionChecks>(_ mode: C.Type, arguments: [UInt64], regions: [MemoryRegion],
-                                         context: UnsafeMutableRawPointer?) throws(ExecutionError)
+    private func run<C: ExecutionChecks>(_ mode: C.Type, at entry: UnsafePointer<Instruction>, arguments: [UInt64],
+                                         regions: [MemoryRegion], context: ExecutionContext?) throws(ExecutionError)
         -> (result: UInt64, remaining: Int)
     {
         precondition(arguments.count <= 5, "a BPF program takes at most five arguments (r1-r5)")
@@ -105,26 +103,37 @@ public struct Interpreter: @unchecked Sendable {
         let outcome = withUnsafeTemporaryAllocation(byteCount: stackSize, alignment: 16) { stack in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 11) { registers in
                 withUnsafeTemporaryAllocation(of: CallFrame.self, capacity: Self.maximumCallDepth) { frames in
-                    self.code.withUnsafeBufferPointer { code in
-                        helperFunctions.withUnsafeBufferPointer { helpers in
-                            regions.withUnsafeBufferPointer { regions in
-                                let stackTop = UInt(bitPattern: stack.baseAddress) + UInt(stackSize)
-                                let regs = registers.baseAddress!
-                                regs.initialize(repeating: 0, count: 11)
-                                var initialized: UInt16 = 1 << 10
-                                for (index, value) in arguments.enumerated() {
-                                    regs[index + 1] = value
-                                    initialized |= 1 << (index + 1)
+                    helperFunctions.withUnsafeBufferPointer { helpers in
+                        regions.withUnsafeBufferPointer { regionBuffer in
+                            let stackTop = UInt(bitPattern: stack.baseAddress) + UInt(stackSize)
+                            // While this run lasts, `bpf_loop` and friends call back into it through the
+                            // context; a callback may use this run's stack (its context often lives there).
+                            let previousCallback = context?.callFunction
+                            defer { context?.callFunction = previousCallback }
+                            if let context {
+                                let callbackRegions = regions + [MemoryRegion(UnsafeMutableRawBufferPointer(stack))]
+                                context.callFunction = { address, arguments in
+                                    guard let target = code.instruction(at: address) else { return nil }
+                                    return try? run(C.self, at: target, arguments: arguments, regions: callbackRegions,
+                                                    context: context).result
                                 }
-                                regs[10] = UInt64(stackTop)
-                                let state = RunState(
-                                    code: code.baseAddress!, helpers: helpers, unwindHelperID: unwindHelperID,
-                                    registers: regs, frames: frames.baseAddress!,
-                                    bounds: AccessBounds(stackLow: stackTop - UInt(Self.stackFrameSize),
-                                                         stackHigh: stackTop, regions: regions),
-                                    initialized: initialized, budget: instructionBudget, context: context)
-                                return execute(C.self, state)
                             }
+                            let regs = registers.baseAddress!
+                            regs.initialize(repeating: 0, count: 11)
+                            var initialized: UInt16 = 1 << 10
+                            for (index, value) in arguments.enumerated() {
+                                regs[index + 1] = value
+                                initialized |= 1 << (index + 1)
+                            }
+                            regs[10] = UInt64(stackTop)
+                            let state = RunState(
+                                code: code.start, entry: entry, helpers: helpers, unwindHelperID: unwindHelperID,
+                                registers: regs, frames: frames.baseAddress!,
+                                bounds: AccessBounds(stackLow: stackTop - UInt(Self.stackFrameSize),
+                                                     stackHigh: stackTop, regions: regionBuffer),
+                                initialized: initialized, budget: instructionBudget,
+                                context: context?.opaquePointer, tailCall: tailCallResolver)
+                            return execute(C.self, state)
                         }
                     }
                 }
@@ -134,5 +143,48 @@ public struct Interpreter: @unchecked Sendable {
         case let .returned(value, remaining): return (value, remaining)
         case .trapped(let error): throw error
         }
+    }
+}
+
+/// A program's code in the form the interpreter loop reads, in memory that never moves while
+/// the program lives: each opcode byte replaced by its `InterpreterOpcode`, and each function
+/// address (`lddw` src 4) replaced by the absolute address of the slot it names.
+final class InterpreterCode: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<Instruction>
+    /// Slot indices where an instruction starts (false for the second slot of an `lddw`).
+    private let startsInstruction: [Bool]
+
+    init(_ program: Program) {
+        buffer = .allocate(capacity: program.instructions.count)
+        _ = buffer.initialize(from: program.instructions)
+        var starts = [Bool](repeating: false, count: program.instructions.count)
+        let base = UInt64(UInt(bitPattern: buffer.baseAddress))
+        for (index, operation) in program.operations {
+            starts[index] = true
+            // `Program` admits only valid opcodes, and every valid opcode has an internal one.
+            buffer[index].opcode = InterpreterOpcode(opcode: buffer[index].opcode)!.rawValue
+            if case .loadImmediate64(.codeAddress, _, let value) = operation {
+                let target = index + 1 + Int(Int32(truncatingIfNeeded: value))
+                let address = base + UInt64(target * MemoryLayout<Instruction>.stride)
+                buffer[index].registers &= 0x0f
+                buffer[index].imm = Int32(truncatingIfNeeded: address)
+                buffer[index + 1].imm = Int32(truncatingIfNeeded: address >> 32)
+            }
+        }
+        startsInstruction = starts
+    }
+
+    deinit { buffer.deallocate() }
+
+    var start: UnsafePointer<Instruction> { UnsafePointer(buffer.baseAddress!) }
+
+    /// The slot at a code address, if the address is the start of an instruction of this program.
+    func instruction(at address: UInt64) -> UnsafePointer<Instruction>? {
+        let base = UInt64(UInt(bitPattern: buffer.baseAddress))
+        let stride = UInt64(MemoryLayout<Instruction>.stride)
+        guard address >= base, (address - base) % stride == 0 else { return nil }
+        let index = Int((address - base) / stride)
+        guard index < buffer.count, startsInstruction[index] else { return nil }
+        return start + index
     }
 }

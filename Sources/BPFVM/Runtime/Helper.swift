@@ -6,20 +6,73 @@ public typealias HelperFunction = @convention(c) (
     UInt64, UInt64, UInt64, UInt64, UInt64, UnsafeMutableRawPointer?
 ) -> UInt64
 
-/// A function a BPF program may call with `call ID`: its id, its name and its implementation.
+/// A function a BPF program may call with `call ID`: its id, its name, its prototype (what a
+/// verifier checks) and its implementation.
 public struct Helper: @unchecked Sendable {
     /// The id programs use in `call` instructions.
     public let id: Int32
     /// The name, as in `bpf_helper_defs.h` without the `bpf_` prefix.
     public let name: String
+    /// The kinds of r1..rN, in order (helpers take at most five arguments).
+    public let arguments: [HelperArgument]
+    /// What r0 holds afterwards.
+    public let returns: HelperReturn
+    /// Whether only GPL-compatible programs may call it.
+    public let isGPLOnly: Bool
     /// The implementation both execution engines call.
     public let function: HelperFunction
 
-    public init(id: Int32, name: String, function: HelperFunction) {
+    public init(id: Int32, name: String, arguments: [HelperArgument] = [], returns: HelperReturn = .integer,
+                isGPLOnly: Bool = false, function: HelperFunction)
+    {
+        precondition(arguments.count <= 5, "a helper takes at most five arguments")
         self.id = id
         self.name = name
+        self.arguments = arguments
+        self.returns = returns
+        self.isGPLOnly = isGPLOnly
         self.function = function
     }
+}
+
+/// The kind of one helper argument, as the kernel's `bpf_func_proto` names them.
+public enum HelperArgument: Hashable, Sendable {
+    /// Any value.
+    case anything
+    /// A pointer to a map (the value of an `lddw` of a map).
+    case mapPointer
+    /// A pointer to readable memory holding a key of the map in argument 0.
+    case mapKey
+    /// A pointer to readable memory holding a value of the map in argument 0.
+    case mapValue
+    /// A pointer to writable memory of a value's size of the map in argument 0.
+    case uninitializedMapValue
+    /// A pointer to readable memory whose size is the next argument.
+    case readableMemory
+    /// A pointer to writable memory whose size is the next argument (it need not be initialised).
+    case writableMemory
+    /// The size of the memory in the previous argument (may be zero when `allowsZero`).
+    case size(allowsZero: Bool)
+    /// The program's context pointer.
+    case context
+    /// A BPF function (a code address from `lddw` of a function), called back by the helper.
+    case callback
+    /// A pointer returned by `ringbuf_reserve`.
+    case ringBufferSample
+    /// A pointer to a NUL-terminated constant string (a format).
+    case constantString
+    /// A scalar value (no pointer).
+    case scalar
+}
+
+/// What a helper returns in r0.
+public enum HelperReturn: Hashable, Sendable {
+    /// An integer (often 0 or a negative errno).
+    case integer
+    /// A pointer to a value of the map in argument 0, or 0.
+    case mapValueOrNull
+    /// A pointer to ring buffer memory of the size in argument 1, or 0.
+    case ringBufferMemoryOrNull
 }
 
 /// The helpers available to a program, by id.

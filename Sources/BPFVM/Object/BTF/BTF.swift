@@ -1,0 +1,215 @@
+/// Type information of a BPF object (`.BTF` section), parsed and validated with the kernel's
+/// checks (`btf_parse_hdr`, `btf_check_all_metas`, `btf_check_all_types`, `btf_check_type_tags`).
+///
+/// Every type id a type refers to exists, every name offset is inside the string section, and
+/// no type refers back to itself except through a pointer, so the queries below always end.
+/// Object files are accepted as clang writes them, before libbpf's fix-ups: DATASEC sizes may be
+/// 0, and extern VARs and FUNCs (`__ksym`, `__kconfig`) are allowed.
+public struct BTF: Sendable {
+    /// The header as stored.
+    public let header: BTFHeader
+    /// All types; `types[0]` is void, and a type's id is its index.
+    public let types: [BTFType]
+    let strings: BTFStringTable
+    /// The first type of each name, for `firstType(named:)`.
+    private let firstIDByName: [String: UInt32]
+
+    /// Parses and validates `bytes`, the contents of a `.BTF` section (or a raw BTF file).
+    public init(bytes: [UInt8]) throws(BTFError) {
+        let header = try BTFHeader(bytes: bytes)
+        let base = header.headerLength
+        let stringStart = base + header.stringOffset
+        guard stringStart + header.stringLength == bytes.count else { throw BTFError(.stringSection, .stringSectionNotAtEnd) }
+        guard header.stringLength > 0 else { throw BTFError(.stringSection, .emptyStringSection) }
+        guard header.stringLength - 1 <= Int(BTFStringTable.maximumOffset) else {
+            throw BTFError(.stringSection, .stringSectionTooLarge(length: header.stringLength))
+        }
+        guard bytes[bytes.count - 1] == 0 else { throw BTFError(.stringSection, .stringSectionMissingTrailingNUL) }
+        guard bytes[stringStart] == 0 else { throw BTFError(.stringSection, .stringSectionMissingLeadingNUL) }
+        guard header.typeOffset % 4 == 0 else {
+            throw BTFError(.typeSection, .unalignedSection(section: "type", offset: header.typeOffset))
+        }
+        guard header.typeLength > 0 else { throw BTFError(.typeSection, .noTypes) }
+
+        let strings = BTFStringTable(bytes: bytes, start: stringStart, length: header.stringLength)
+        let decoder = BTFTypeDecoder(reader: BTFByteReader(bytes: bytes, isBigEndian: header.isBigEndian),
+                                     names: BTFNameDecoder(table: strings))
+        let types = try decoder.decodeAll(start: base + header.typeOffset, length: header.typeLength)
+        try Self.checkReferences(types)
+        var resolver = BTFResolver(types: types)
+        try resolver.checkAllTypes()
+
+        var firstIDByName: [String: UInt32] = [:]
+        for type in types.reversed() where !type.name.isEmpty { firstIDByName[type.name] = type.id }
+        self.header = header
+        self.types = types
+        self.strings = strings
+        self.firstIDByName = firstIDByName
+    }
+
+    /// Every referenced type id must exist (the kernel finds this while resolving; checking it
+    /// first lets the resolver index without failing).
+    static func checkReferences(_ types: [BTFType]) throws(BTFError) {
+        let count = UInt32(types.count)
+        func check(_ id: UInt32, _ location: BTFError.Location) throws(BTFError) {
+            guard id < count else { throw BTFError(location, .typeIDOutOfRange(id)) }
+        }
+        for type in types {
+            let here = BTFError.Location.type(type.id)
+            if let referenced = type.kind.referencedType { try check(referenced, here) }
+            switch type.kind {
+            case .array(let element, let index, _):
+                try check(element, here)
+                try check(index, here)
+            case .structure(_, let members), .union(_, let members):
+                for (index, member) in members.enumerated() {
+                    try check(member.type, .component(type: type.id, index: index))
+                }
+            case .functionProto(let returnType, let parameters):
+                try check(returnType, here)
+                for (index, parameter) in parameters.enumerated() {
+                    try check(parameter.type, .component(type: type.id, index: index))
+                }
+            case .dataSection(_, let entries):
+                for (index, entry) in entries.enumerated() {
+                    try check(entry.type, .component(type: type.id, index: index))
+                }
+            default:
+                break
+            }
+        }
+    }
+
+    // MARK: Lookups
+
+    /// The number of types, void included.
+    public var count: Int { types.count }
+
+    /// The type with id `id`, or nil if there is none.
+    public func type(_ id: UInt32) -> BTFType? {
+        Int(id) < types.count ? types[Int(id)] : nil
+    }
+
+    /// The string at `offset` of the string section, or nil if out of range.
+    public func string(at offset: UInt32) -> String? {
+        strings.string(at: offset)
+    }
+
+    /// The first type (lowest id) named `name`, of any kind.
+    public func firstType(named name: String) -> BTFType? {
+        firstIDByName[name].map { types[Int($0)] }
+    }
+
+    /// The first type named `name` of kind `kind`.
+    public func firstType(named name: String, kind: BTFKind.Code) -> BTFType? {
+        if let first = firstType(named: name), first.kind.code == kind { return first }
+        return types.first { $0.name == name && $0.kind.code == kind }
+    }
+
+    /// All types named `name`, in id order.
+    public func types(named name: String) -> [BTFType] {
+        guard firstIDByName[name] != nil else { return [] }
+        return types.filter { $0.name == name }
+    }
+
+    /// The DATASEC of the ELF section `name`.
+    public func dataSection(named name: String) -> BTFType? {
+        firstType(named: name, kind: .dataSection)
+    }
+
+    // MARK: Following references
+
+    /// The id reached from `id` by skipping typedefs, const, volatile, restrict and type tags.
+    public func skippingModifiersAndTypedefs(_ id: UInt32) -> UInt32 {
+        var current = id
+        for _ in 0..<types.count {
+            guard let type = type(current), type.kind.isModifier, let next = type.kind.referencedType else { break }
+            current = next
+        }
+        return current
+    }
+
+    /// The id reached from `id` by skipping const, volatile, restrict and type tags (not typedefs).
+    public func skippingQualifiers(_ id: UInt32) -> UInt32 {
+        var current = id
+        for _ in 0..<types.count {
+            switch type(current)?.kind {
+            case .const(let next)?, .volatile(let next)?, .restrict(let next)?, .typeTag(let next)?:
+                current = next
+            default:
+                return current
+            }
+        }
+        return current
+    }
+
+    /// The size in bytes of a value of type `id`, following typedefs, qualifiers, type tags and
+    /// variables; arrays multiply; pointers are 8 bytes. Nil for void, FWD, FUNC and FUNC_PROTO.
+    public func resolvedSize(of id: UInt32) -> Int? {
+        var current = id
+        var multiplier = 1
+        for _ in 0...types.count {
+            guard let type = type(current) else { return nil }
+            switch type.kind {
+            case .int(let size, _, _, _), .structure(let size, _), .union(let size, _), .enumeration(let size, _, _),
+                 .enumeration64(let size, _, _), .float(let size), .dataSection(let size, _):
+                return size.multipliedReportingOverflow(by: multiplier).overflow ? nil : size * multiplier
+            case .pointer:
+                return 8 * multiplier
+            case .array(let element, _, let count):
+                let (product, overflow) = multiplier.multipliedReportingOverflow(by: count)
+                guard !overflow else { return nil }
+                multiplier = product
+                current = element
+            case .typedef(let next), .volatile(let next), .const(let next), .restrict(let next), .typeTag(let next),
+                 .variable(let next, _):
+                current = next
+            case .void, .forward, .function, .functionProto, .declTag:
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// The members of the struct or union `id` stands for (after modifiers and typedefs); empty
+    /// for other kinds.
+    public func members(of id: UInt32) -> [BTFMember] {
+        switch type(skippingModifiersAndTypedefs(id))?.kind {
+        case .structure(_, let members)?, .union(_, let members)?: members
+        default: []
+        }
+    }
+
+    /// The member `name` of the struct or union `id` stands for, looking inside anonymous struct
+    /// and union members too, with its bit offset from the start of `id`.
+    public func member(named name: String, in id: UInt32) -> (member: BTFMember, bitOffset: Int)? {
+        guard !name.isEmpty else { return nil }
+        // Breadth over anonymous members without recursion: (aggregate, offset of it in `id`).
+        var pending: [(UInt32, Int)] = [(id, 0)]
+        var visited = 0
+        while !pending.isEmpty && visited < types.count {
+            let (aggregate, base) = pending.removeFirst()
+            visited += 1
+            let members = members(of: aggregate)
+            if let found = members.first(where: { $0.name == name }) { return (found, base + found.bitOffset) }
+            for member in members where member.name.isEmpty {
+                pending.append((member.type, base + member.bitOffset))
+            }
+        }
+        return nil
+    }
+
+    /// The FUNC_PROTO of the FUNC `id` (or `id` itself if it is a FUNC_PROTO).
+    public func functionProto(of id: UInt32) -> (returnType: UInt32, parameters: [BTFParameter])? {
+        switch type(id)?.kind {
+        case .function(let proto, _)?: functionProto(ofProto: proto)
+        case .functionProto(let returnType, let parameters)?: (returnType, parameters)
+        default: nil
+        }
+    }
+
+    private func functionProto(ofProto id: UInt32) -> (returnType: UInt32, parameters: [BTFParameter])? {
+        guard case .functionProto(let returnType, let parameters)? = type(id)?.kind else { return nil }
+        return (returnType, parameters)
+    }
+}

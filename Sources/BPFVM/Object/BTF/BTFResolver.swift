@@ -1,0 +1,362 @@
+/// The kernel's second pass over a BTF (`btf_check_all_types` and `btf_check_type_tags`),
+/// emulated step for step: every type that refers to others is resolved with an explicit stack
+/// of at most 32 entries, which detects loops that no pointer breaks; member offsets are checked
+/// against the struct size once member types are known; FUNC and FUNC_PROTO references and
+/// parameters are checked; type tags must precede modifiers. Iterative, so no input can recurse
+/// deeply or hang.
+struct BTFResolver {
+    let types: [BTFType]
+
+    /// `MAX_RESOLVE_DEPTH`.
+    static let maximumDepth = 32
+
+    enum Mode { case undecided, pointer, structOrArray }
+    enum VisitState: UInt8 { case notVisited, visited, resolved }
+
+    struct Vertex {
+        let id: UInt32
+        var nextMember: Int
+    }
+
+    var resolvedIDs: [UInt32]
+    var resolvedSizes: [Int]
+    var visitStates: [VisitState]
+    var stack: [Vertex] = []
+    var mode: Mode = .undecided
+    /// The type `resolve` started from, where loop and depth errors are reported.
+    var root: UInt32 = 0
+
+    init(types: [BTFType]) {
+        self.types = types
+        resolvedIDs = [UInt32](repeating: 0, count: types.count)
+        resolvedSizes = [Int](repeating: 0, count: types.count)
+        visitStates = [VisitState](repeating: .notVisited, count: types.count)
+        stack.reserveCapacity(Self.maximumDepth)
+    }
+
+    // MARK: Kind predicates (the kernel's btf_type_is_*)
+
+    func kind(_ id: UInt32) -> BTFKind { types[Int(id)].kind }
+
+    func isPointer(_ id: UInt32) -> Bool { if case .pointer = kind(id) { true } else { false } }
+    func isArray(_ id: UInt32) -> Bool { if case .array = kind(id) { true } else { false } }
+    func isVariable(_ id: UInt32) -> Bool { if case .variable = kind(id) { true } else { false } }
+    func isFunctionProto(_ id: UInt32) -> Bool { if case .functionProto = kind(id) { true } else { false } }
+    func isForward(_ id: UInt32) -> Bool { if case .forward = kind(id) { true } else { false } }
+    func isTypeTag(_ id: UInt32) -> Bool { if case .typeTag = kind(id) { true } else { false } }
+    func isModifier(_ id: UInt32) -> Bool { kind(id).isModifier }
+
+    func isStructOrUnion(_ id: UInt32) -> Bool {
+        switch kind(id) {
+        case .structure, .union: true
+        default: false
+        }
+    }
+
+    func needsResolve(_ id: UInt32) -> Bool {
+        switch kind(id) {
+        case .typedef, .volatile, .const, .restrict, .typeTag, .pointer, .structure, .union, .array, .variable,
+             .function, .declTag, .dataSection:
+            true
+        default:
+            false
+        }
+    }
+
+    func isResolveSourceOnly(_ id: UInt32) -> Bool {
+        switch kind(id) {
+        case .variable, .declTag, .dataSection: true
+        default: false
+        }
+    }
+
+    /// `btf_type_nosize`: void, FWD, FUNC, FUNC_PROTO.
+    func hasNoSize(_ id: UInt32) -> Bool {
+        switch kind(id) {
+        case .void, .forward, .function, .functionProto: true
+        default: false
+        }
+    }
+
+    /// `btf_type_has_size`: the size stored in the record.
+    func storedSize(_ id: UInt32) -> Int? {
+        switch kind(id) {
+        case .int(let size, _, _, _), .structure(let size, _), .union(let size, _), .enumeration(let size, _, _),
+             .enumeration64(let size, _, _), .dataSection(let size, _), .float(let size):
+            size
+        default:
+            nil
+        }
+    }
+
+    /// `btf_type_int_is_regular`: not a bitfield-style INT, and 1, 2, 4, 8 or 16 bytes of bits.
+    func isRegularInt(_ id: UInt32) -> Bool {
+        guard case .int(_, _, let offset, let bits) = kind(id) else { return false }
+        return bits % 8 == 0 && offset == 0 && [1, 2, 4, 8, 16].contains((bits + 7) / 8)
+    }
+
+    func isSink(_ id: UInt32) -> Bool {
+        switch mode {
+        case .undecided: !needsResolve(id)
+        case .pointer: !isModifier(id) && !isPointer(id)
+        case .structOrArray: !isModifier(id) && !isArray(id) && !isStructOrUnion(id)
+        }
+    }
+
+    func isResolved(_ id: UInt32) -> Bool { visitStates[Int(id)] == .resolved }
+
+    /// `btf_type_id_size`: the sized type `id` stands for (through resolved modifiers and
+    /// variables) with its size, or nil for types without a size.
+    func sizedType(_ id: UInt32) -> (id: UInt32, size: Int)? {
+        if hasNoSize(id) { return nil }
+        if let size = storedSize(id) { return (id, size) }
+        if isArray(id) { return (id, resolvedSizes[Int(id)]) }
+        if isPointer(id) { return (id, 8) }
+        guard isModifier(id) || isVariable(id) else { return nil }
+        let target = resolvedIDs[Int(id)]
+        if hasNoSize(target) { return nil }
+        if let size = storedSize(target) { return (target, size) }
+        if isArray(target) { return (target, resolvedSizes[Int(target)]) }
+        if isPointer(target) { return (target, 8) }
+        return nil
+    }
+
+    // MARK: The resolve stack
+
+    mutating func push(_ id: UInt32) throws(BTFError) {
+        guard stack.count < Self.maximumDepth else { throw BTFError(.type(root), .resolveDepthExceeded) }
+        guard visitStates[Int(id)] == .notVisited else { throw BTFError(.type(root), .loopDetected) }
+        visitStates[Int(id)] = .visited
+        stack.append(Vertex(id: id, nextMember: 0))
+        if mode == .undecided {
+            if isPointer(id) {
+                mode = .pointer
+            } else if isStructOrUnion(id) || isArray(id) {
+                mode = .structOrArray
+            }
+        }
+    }
+
+    mutating func popResolved(id resolvedID: UInt32, size: Int) {
+        let vertex = stack.removeLast()
+        resolvedSizes[Int(vertex.id)] = size
+        resolvedIDs[Int(vertex.id)] = resolvedID
+        visitStates[Int(vertex.id)] = .resolved
+    }
+
+    /// `btf_resolve`: resolves `id` and everything it needs.
+    mutating func resolve(_ id: UInt32) throws(BTFError) {
+        let savedRoot = root
+        root = id
+        mode = .undecided
+        stack.removeAll(keepingCapacity: true)
+        try push(id)
+        while let vertex = stack.last {
+            try step(vertex)
+        }
+        guard isResolveValid(id) else { throw BTFError(.type(id), .invalidResolveState) }
+        root = savedRoot
+    }
+
+    mutating func step(_ vertex: Vertex) throws(BTFError) {
+        switch kind(vertex.id) {
+        case .typedef(let next), .volatile(let next), .const(let next), .restrict(let next), .typeTag(let next):
+            try resolveModifier(vertex, next: next)
+        case .pointer(let next):
+            try resolvePointer(vertex, next: next)
+        case .array(let element, let index, let count):
+            try resolveArray(vertex, element: element, index: index, count: count)
+        case .structure(let size, let members), .union(let size, let members):
+            try resolveAggregate(vertex, size: size, members: members)
+        case .variable(let next, let linkage):
+            try resolveVariable(vertex, next: next, isExtern: linkage == .external)
+        case .dataSection(_, let entries):
+            try resolveDataSection(vertex, entries: entries)
+        case .function(let proto, let linkage):
+            try checkFunction(vertex.id, proto: proto, linkage: linkage)
+            popResolved(id: proto, size: 0)
+        case .declTag(let next, let componentIndex):
+            try resolveDeclTag(vertex, next: next, componentIndex: componentIndex)
+        default:
+            // Only types that need resolving are ever pushed.
+            throw BTFError(.type(vertex.id), .invalidResolveState)
+        }
+    }
+
+    /// `btf_modifier_resolve`.
+    mutating func resolveModifier(_ vertex: Vertex, next: UInt32) throws(BTFError) {
+        if isResolveSourceOnly(next) {
+            throw BTFError(.type(vertex.id), .invalidReference(what: "referenced type", id: next, kind: kindName(next)))
+        }
+        if !isSink(next) && !isResolved(next) { return try push(next) }
+        let target = try endOfReference(vertex.id, next: next)
+        popResolved(id: target, size: 0)
+    }
+
+    /// The tail shared by modifiers and pointers: the sized type `next` stands for, or the void,
+    /// FWD or FUNC_PROTO it ends at (anything else is an error).
+    func endOfReference(_ id: UInt32, next: UInt32) throws(BTFError) -> UInt32 {
+        if let sized = sizedType(next) { return sized.id }
+        let end = isResolved(next) ? resolvedIDs[Int(next)] : next
+        guard end == 0 || isForward(end) || isFunctionProto(end) else {
+            throw BTFError(.type(id), .invalidReference(what: "referenced type", id: end, kind: kindName(end)))
+        }
+        return end
+    }
+
+    /// `btf_ptr_resolve`.
+    mutating func resolvePointer(_ vertex: Vertex, next: UInt32) throws(BTFError) {
+        if isResolveSourceOnly(next) {
+            throw BTFError(.type(vertex.id), .invalidReference(what: "pointee", id: next, kind: kindName(next)))
+        }
+        if !isSink(next) && !isResolved(next) { return try push(next) }
+        if isModifier(next) {
+            let resolved = resolvedIDs[Int(next)]
+            if isPointer(resolved) && !isSink(resolved) && !isResolved(resolved) { return try push(resolved) }
+        }
+        let target = try endOfReference(vertex.id, next: next)
+        popResolved(id: target, size: 0)
+    }
+
+    /// `btf_array_resolve`.
+    mutating func resolveArray(_ vertex: Vertex, element: UInt32, index: UInt32, count: Int) throws(BTFError) {
+        let id = vertex.id
+        if hasNoSize(index) || isResolveSourceOnly(index) { throw BTFError(.type(id), .invalidArrayIndexType(index)) }
+        if !isSink(index) && !isResolved(index) { return try push(index) }
+        guard let sizedIndex = sizedType(index), isRegularInt(sizedIndex.id) else {
+            throw BTFError(.type(id), .invalidArrayIndexType(index))
+        }
+        if hasNoSize(element) || isResolveSourceOnly(element) {
+            throw BTFError(.type(id), .invalidReference(what: "array element", id: element, kind: kindName(element)))
+        }
+        if !isSink(element) && !isResolved(element) { return try push(element) }
+        guard let sizedElement = sizedType(element) else { throw BTFError(.type(id), .unsizedType(element)) }
+        if case .int = kind(sizedElement.id), !isRegularInt(sizedElement.id) {
+            throw BTFError(.type(id), .arrayOfIrregularInt)
+        }
+        if count != 0 && sizedElement.size > Int(UInt32.max) / count { throw BTFError(.type(id), .arraySizeOverflow) }
+        popResolved(id: sizedElement.id, size: sizedElement.size * count)
+    }
+
+    /// `btf_struct_resolve`: members one by one, each checked against the struct once resolved.
+    mutating func resolveAggregate(_ vertex: Vertex, size: Int, members: [BTFMember]) throws(BTFError) {
+        let id = vertex.id
+        let kindFlag = types[Int(id)].header.kindFlag
+        if vertex.nextMember > 0 {
+            let index = vertex.nextMember - 1
+            try checkMember(structID: id, structSize: size, kindFlag: kindFlag, member: members[index], index: index,
+                            memberType: members[index].type)
+        }
+        var index = vertex.nextMember
+        while index < members.count {
+            let member = members[index]
+            if hasNoSize(member.type) || isResolveSourceOnly(member.type) {
+                throw BTFError(.component(type: id, index: index),
+                               .invalidReference(what: "member type", id: member.type, kind: kindName(member.type)))
+            }
+            if !isSink(member.type) && !isResolved(member.type) {
+                stack[stack.count - 1].nextMember = index + 1
+                return try push(member.type)
+            }
+            try checkMember(structID: id, structSize: size, kindFlag: kindFlag, member: member, index: index,
+                            memberType: member.type)
+            index += 1
+        }
+        popResolved(id: 0, size: 0)
+    }
+
+    /// `btf_var_resolve`; an extern variable may end at void, FWD or FUNC_PROTO like a modifier.
+    mutating func resolveVariable(_ vertex: Vertex, next: UInt32, isExtern: Bool) throws(BTFError) {
+        if isResolveSourceOnly(next) {
+            throw BTFError(.type(vertex.id), .invalidReference(what: "variable type", id: next, kind: kindName(next)))
+        }
+        if !isSink(next) && !isResolved(next) { return try push(next) }
+        if isModifier(next) {
+            let resolved = resolvedIDs[Int(next)]
+            if isPointer(resolved) && !isSink(resolved) && !isResolved(resolved) { return try push(resolved) }
+        }
+        if isExtern {
+            popResolved(id: try endOfReference(vertex.id, next: next), size: 0)
+            return
+        }
+        guard let sized = sizedType(next) else { throw BTFError(.type(vertex.id), .unsizedType(next)) }
+        popResolved(id: sized.id, size: 0)
+    }
+
+    /// `btf_datasec_resolve`; extern FUNCs (`.ksyms`) and extern VARs are accepted as entries.
+    mutating func resolveDataSection(_ vertex: Vertex, entries: [BTFDataSectionVariable]) throws(BTFError) {
+        mode = .undecided
+        var index = vertex.nextMember
+        while index < entries.count {
+            let entry = entries[index]
+            let location = BTFError.Location.component(type: vertex.id, index: index)
+            var isExtern = false
+            switch kind(entry.type) {
+            case .variable(_, let linkage): isExtern = linkage == .external
+            case .function(_, .external): isExtern = true
+            default:
+                throw BTFError(location, .invalidReference(what: "DATASEC entry", id: entry.type, kind: kindName(entry.type)))
+            }
+            if !isSink(entry.type) && !isResolved(entry.type) {
+                stack[stack.count - 1].nextMember = index + 1
+                return try push(entry.type)
+            }
+            if !isExtern, case .variable(let type, _) = kind(entry.type) {
+                guard let sized = sizedType(type) else { throw BTFError(location, .unsizedType(type)) }
+                guard entry.size >= sized.size else {
+                    throw BTFError(location, .sectionEntryTooSmall(size: entry.size, typeSize: sized.size))
+                }
+            }
+            index += 1
+        }
+        popResolved(id: 0, size: 0)
+    }
+
+    /// `btf_decl_tag_resolve`.
+    mutating func resolveDeclTag(_ vertex: Vertex, next: UInt32, componentIndex: Int) throws(BTFError) {
+        let id = vertex.id
+        let nextKind = kind(next)
+        switch nextKind {
+        case .function, .structure, .union, .variable, .typedef: break
+        default: throw BTFError(.type(id), .invalidReference(what: "tagged type", id: next, kind: kindName(next)))
+        }
+        if !isSink(next) && !isResolved(next) { return try push(next) }
+        if componentIndex != -1 {
+            let count: Int
+            switch nextKind {
+            case .structure(_, let members), .union(_, let members):
+                count = members.count
+            case .function(let proto, _):
+                guard case .functionProto(_, let parameters) = kind(proto) else { count = 0; break }
+                count = parameters.count
+            default:
+                count = 0
+            }
+            guard componentIndex < count else { throw BTFError(.type(id), .invalidComponentIndex(componentIndex)) }
+        }
+        popResolved(id: next, size: 0)
+    }
+
+    /// `btf_resolve_valid`: the final consistency check of a resolved type.
+    func isResolveValid(_ id: UInt32) -> Bool {
+        guard isResolved(id) else { return false }
+        let resolvedID = resolvedIDs[Int(id)], resolvedSize = resolvedSizes[Int(id)]
+        switch kind(id) {
+        case .structure, .union, .dataSection:
+            return resolvedID == 0 && resolvedSize == 0
+        case .declTag, .function:
+            return resolvedID != 0 && resolvedSize == 0
+        case .typedef, .volatile, .const, .restrict, .typeTag, .pointer, .variable:
+            return !isModifier(resolvedID) && !isVariable(resolvedID) && !isDataSection(resolvedID)
+        case .array(let element, _, let count):
+            guard let sized = sizedType(element), !isModifier(sized.id) else { return false }
+            return count * sized.size == resolvedSize
+        default:
+            return false
+        }
+    }
+
+    func isDataSection(_ id: UInt32) -> Bool { if case .dataSection = kind(id) { true } else { false } }
+
+    func kindName(_ id: UInt32) -> String { kind(id).code.name }
+}

@@ -1,0 +1,89 @@
+/// The string section of a BTF: NUL-terminated strings addressed by byte offset. Validated to
+/// start and end with a NUL byte, so every lookup of an in-range offset terminates.
+struct BTFStringTable: Sendable {
+    /// The whole BTF data.
+    let bytes: [UInt8]
+    /// Where the string section starts in `bytes`.
+    let start: Int
+    /// The string section's length.
+    let length: Int
+
+    /// The kernel's largest name offset (`BTF_MAX_NAME_OFFSET`).
+    static let maximumOffset: UInt32 = 0xff_ffff
+    /// The kernel's longest identifier (`KSYM_NAME_LEN`).
+    static let maximumIdentifierLength = 512
+
+    /// Whether `offset` is a valid name offset (`btf_name_offset_valid`).
+    func isValid(_ offset: UInt32) -> Bool {
+        offset <= Self.maximumOffset && Int(offset) < length
+    }
+
+    /// The bytes of the string at `offset` (without its NUL), or nil if out of range.
+    func rawString(at offset: UInt32) -> ArraySlice<UInt8>? {
+        guard isValid(offset) else { return nil }
+        let first = start + Int(offset)
+        let end = start + length
+        var cursor = first
+        while cursor < end && bytes[cursor] != 0 { cursor += 1 }
+        return bytes[first..<cursor]
+    }
+
+    /// The string at `offset`, or nil if out of range. Invalid UTF-8 is repaired.
+    func string(at offset: UInt32) -> String? {
+        guard let raw = rawString(at: offset) else { return nil }
+        return String(decoding: raw, as: UTF8.self)
+    }
+
+    /// The kernel's `__btf_name_valid`: a first character that is a letter, `_` or `.`, then
+    /// letters, digits, `_` and `.`, at most 512 characters; letters include Latin-1 ones as in
+    /// the kernel's `ctype` table.
+    static func isValidIdentifier(_ raw: some Collection<UInt8>) -> Bool {
+        guard let first = raw.first, isIdentifierStart(first), raw.count <= maximumIdentifierLength else { return false }
+        return raw.dropFirst().allSatisfy(isIdentifierContinuation)
+    }
+
+    static func isIdentifierStart(_ byte: UInt8) -> Bool {
+        isAlpha(byte) || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+    }
+
+    static func isIdentifierContinuation(_ byte: UInt8) -> Bool {
+        isIdentifierStart(byte) || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+    }
+
+    /// `isalpha` of the kernel's `lib/ctype.c` (ASCII plus the Latin-1 letters).
+    static func isAlpha(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"): true
+        case 0xc0...0xd6, 0xd8...0xf6, 0xf8...0xff: true
+        default: false
+        }
+    }
+}
+
+/// Decodes the names a BTF's records refer to, once per offset, within a budget of scanned
+/// bytes proportional to the input: many records naming distinct offsets inside one long
+/// string would otherwise cost time and memory quadratic in the input's size.
+final class BTFNameDecoder {
+    let table: BTFStringTable
+    private var cache: [UInt32: (text: String, isIdentifier: Bool, isEmpty: Bool)] = [:]
+    private var budget: Int
+
+    /// `inputSize`: the bytes of the input the names are for (the BTF, or the BTF.ext).
+    init(table: BTFStringTable, inputSize: Int? = nil) {
+        self.table = table
+        budget = 1 << 24 + 16 * (inputSize ?? table.bytes.count)
+    }
+
+    /// The string at a valid `offset`, whether it is a valid identifier, and whether it is empty.
+    func lookup(_ offset: UInt32) throws(BTFError) -> (text: String, isIdentifier: Bool, isEmpty: Bool) {
+        if let cached = cache[offset] { return cached }
+        guard let raw = table.rawString(at: offset) else {
+            return ("", false, true)
+        }
+        budget -= raw.count + 1
+        guard budget >= 0 else { throw BTFError(.stringSection, .namesTooLarge) }
+        let entry = (String(decoding: raw, as: UTF8.self), BTFStringTable.isValidIdentifier(raw), raw.isEmpty)
+        cache[offset] = entry
+        return entry
+    }
+}

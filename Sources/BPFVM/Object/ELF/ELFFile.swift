@@ -1,0 +1,50 @@
+/// A parsed, validated ELF64 little-endian relocatable object for EM_BPF (247).
+///
+/// Construction validates every offset, size, index and count before use, so every accessor is safe and total:
+/// section data lies inside ``bytes``, symbol section indices and relocation symbol indices are in range, and each
+/// relocation's patched bytes lie inside its target section. Malformed input yields an ``ELFError``, never a crash.
+public struct ELFFile: Sendable {
+    /// The whole file, as given.
+    public let bytes: [UInt8]
+    /// The section headers in header order; `sections[0]` is the null section.
+    public let sections: [ELFSection]
+    /// The entries of `.symtab` (the `SHT_SYMTAB` section) in order; `symbols[0]` is the null symbol.
+    /// Empty if the file has no symbol table.
+    public let symbols: [ELFSymbol]
+    /// For each section index, the relocations that apply to it, in file order.
+    private let relocationsByTarget: [[ELFRelocation]]
+
+    /// Parses and validates `bytes` as a BPF relocatable object.
+    public init(bytes: [UInt8]) throws(ELFError) {
+        let parsed = try ELFParser(bytes: bytes).parse()
+        self.bytes = bytes
+        self.sections = parsed.sections
+        self.symbols = parsed.symbols
+        self.relocationsByTarget = parsed.relocationsByTarget
+    }
+
+    /// The first section called `name`, if any (ELF allows duplicate names).
+    public func section(named name: String) -> ELFSection? {
+        sections.first { $0.name == name }
+    }
+
+    /// The section's bytes in the file; empty for `SHT_NOBITS` and `SHT_NULL` sections and for a section that
+    /// does not belong to this file. For a compressed section, the compressed bytes including the `Elf64_Chdr`.
+    public func data(of section: ELFSection) -> ArraySlice<UInt8> {
+        guard owns(section), section.type != ELFSection.typeNoBits, section.type != ELFSection.typeNull else {
+            return []
+        }
+        return bytes[section.offset..<section.offset + section.size]
+    }
+
+    /// The REL relocations that apply to `section` (from the SHT_REL section whose sh_info is its index), in file
+    /// order; several REL sections for one target are concatenated in header order.
+    public func relocations(for section: ELFSection) -> [ELFRelocation] {
+        owns(section) ? relocationsByTarget[section.index] : []
+    }
+
+    /// Whether `section` is this file's section at its index (it could come from another file).
+    private func owns(_ section: ELFSection) -> Bool {
+        sections.indices.contains(section.index) && sections[section.index] == section
+    }
+}

@@ -1,0 +1,253 @@
+/// A BPF object file as libbpf reads it, before linking: its entry programs, its BTF-defined
+/// maps, its global-data sections and variables, its license, and its BTF and BTF.ext.
+///
+/// Building an `Object` validates the ELF container, the BTF, the map definitions and the
+/// program sections; linking a program (`Linker`) resolves its relocations.
+public struct Object: Sendable {
+    /// The object's name (the file name without `.o`), used to name global-data maps as libbpf does.
+    public let name: String
+    public let elf: ELFFile
+    public let btf: BTF?
+    public let btfExt: BTFExt?
+    /// The `license` section's string ("" when absent).
+    public let license: String
+    /// The `version` section's value, when present.
+    public let kernelVersion: UInt32?
+    /// The entry programs, in section and then symbol order.
+    public let programs: [ProgramEntry]
+    /// The BTF-defined maps of `.maps`, in section order.
+    public let maps: [MapDeclaration]
+    /// The global-data sections, each a one-entry array map.
+    public let globalData: [GlobalDataSection]
+
+    public init(bytes: [UInt8], name: String) throws(ObjectError) {
+        let elf: ELFFile
+        do { elf = try ELFFile(bytes: bytes) } catch { throw .elf(error) }
+        self.name = name
+        self.elf = elf
+        if elf.section(named: "maps") != nil { throw .legacyMaps }
+        var btf: BTF?
+        var btfExt: BTFExt?
+        do {
+            if let section = elf.section(named: ".BTF") {
+                let parsed = try BTF(bytes: Array(elf.data(of: section)))
+                btf = parsed
+                if let ext = elf.section(named: ".BTF.ext") {
+                    btfExt = try BTFExt(bytes: Array(elf.data(of: ext)), btf: parsed)
+                }
+            }
+        } catch {
+            throw .btf(error)
+        }
+        self.btf = btf
+        self.btfExt = btfExt
+        license = elf.section(named: "license").map { Self.cString(elf.data(of: $0)) } ?? ""
+        kernelVersion = elf.section(named: "version").flatMap { section in
+            let data = elf.data(of: section)
+            guard data.count == 4 else { return nil }
+            return data.reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        }
+        programs = try Self.entryPrograms(elf)
+        maps = try Self.mapDeclarations(elf, btf)
+        globalData = Self.globalDataSections(elf, btf, objectName: name)
+    }
+
+    /// The program named `name`.
+    public func program(named name: String) throws(ObjectError) -> ProgramEntry {
+        guard let entry = programs.first(where: { $0.name == name }) else {
+            throw .noSuchProgram(name, available: programs.map(\.name))
+        }
+        return entry
+    }
+
+    /// The bytes up to the first NUL.
+    static func cString(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.prefix(while: { $0 != 0 }), as: UTF8.self)
+    }
+
+    private static func entryPrograms(_ elf: ELFFile) throws(ObjectError) -> [ProgramEntry] {
+        var entries: [ProgramEntry] = []
+        for section in elf.sections where section.isExecutable && section.name != ".text" {
+            guard let kind = ProgramKind(section: section.name) else { throw .unknownProgramSection(section.name) }
+            let symbols = elf.symbols
+                .filter { $0.sectionIndex == section.index && $0.type == .function && $0.binding != .local }
+                .sorted { $0.value < $1.value }
+            for symbol in symbols {
+                entries.append(ProgramEntry(name: symbol.name, section: section.name, sectionIndex: section.index,
+                                            kind: kind, offset: Int(symbol.value),
+                                            size: Int(symbol.size)))
+            }
+        }
+        return entries
+    }
+
+    private static func mapDeclarations(_ elf: ELFFile, _ btf: BTF?) throws(ObjectError) -> [MapDeclaration] {
+        guard let section = elf.section(named: ".maps") else { return [] }
+        guard let btf else { throw .mapsWithoutBTF }
+        guard let datasec = btf.firstType(named: ".maps"), case .dataSection(_, let variables) = datasec.kind else {
+            throw .invalidMap(name: ".maps", reason: "BTF has no DATASEC '.maps'")
+        }
+        let relocations = elf.relocations(for: section)
+        var declarations: [MapDeclaration] = []
+        for variable in variables {
+            guard let varType = btf.type(variable.type), case .variable(let defType, _) = varType.kind else {
+                throw .invalidMap(name: ".maps", reason: "DATASEC entry \(variable.type) is not a VAR")
+            }
+            let name = varType.name
+            guard let symbol = elf.symbols.first(where: { $0.name == name && $0.sectionIndex == section.index }) else {
+                throw .invalidMap(name: name, reason: "no symbol for the map in '.maps'")
+            }
+            let definition = btf.type(btf.skippingModifiersAndTypedefs(defType))
+            guard let definition, case .structure(_, let members) = definition.kind else {
+                throw .invalidMap(name: name, reason: "its definition is not a struct")
+            }
+            var fields: [String: Int] = [:]
+            var keySize: Int?
+            var valueSize: Int?
+            var initialPrograms: [Int: String] = [:]
+            for member in members {
+                let memberType = btf.skippingModifiersAndTypedefs(member.type)
+                switch member.name {
+                case "type", "max_entries", "map_flags", "key_size", "value_size", "numa_node", "map_extra", "pinning":
+                    // __uint(name, N): a pointer to an array of N ints.
+                    guard case .pointer(let target)? = btf.type(memberType)?.kind,
+                          case .array(_, _, let count)? = btf.type(btf.skippingModifiersAndTypedefs(target))?.kind
+                    else { throw .invalidMap(name: name, reason: "member '\(member.name)' is not a __uint(...)") }
+                    fields[member.name] = count
+                case "key", "value":
+                    guard case .pointer(let target)? = btf.type(memberType)?.kind,
+                          let size = btf.resolvedSize(of: target)
+                    else { throw .invalidMap(name: name, reason: "member '\(member.name)' is not a __type(...)") }
+                    if member.name == "key" { keySize = size } else { valueSize = size }
+                case "values":
+                    // __array(values, ...): initial values filled through .rel.maps.
+                    let start = symbol.value + UInt64(member.bitOffset / 8)
+                    for relocation in relocations where relocation.offset >= start {
+                        let slot = Int(relocation.offset - start) / 8
+                        guard relocation.symbolIndex < elf.symbols.count else { continue }
+                        initialPrograms[slot] = elf.symbols[relocation.symbolIndex].name
+                    }
+                default:
+                    continue  // libbpf ignores members it does not know
+                }
+            }
+            guard let rawType = fields["type"] else { throw .invalidMap(name: name, reason: "no map type") }
+            guard let type = MapType(rawValue: UInt32(rawType)) else {
+                throw .invalidMap(name: name, reason: "map type \(rawType) is not supported")
+            }
+            if let explicit = fields["key_size"], let typed = keySize, explicit != typed {
+                throw .invalidMap(name: name, reason: "key_size \(explicit) disagrees with the key type's size \(typed)")
+            }
+            if let explicit = fields["value_size"], let typed = valueSize, explicit != typed {
+                throw .invalidMap(name: name,
+                                  reason: "value_size \(explicit) disagrees with the value type's size \(typed)")
+            }
+            var resolvedKeySize = keySize ?? fields["key_size"] ?? 0
+            var resolvedValueSize = valueSize ?? fields["value_size"] ?? 0
+            if type == .programArray {
+                resolvedKeySize = resolvedKeySize == 0 ? 4 : resolvedKeySize
+                resolvedValueSize = resolvedValueSize == 0 ? 4 : resolvedValueSize
+            }
+            let mapDefinition = MapDefinition(
+                name: name, type: type, keySize: resolvedKeySize, valueSize: resolvedValueSize,
+                maxEntries: fields["max_entries"] ?? 0, flags: UInt32(truncatingIfNeeded: fields["map_flags"] ?? 0))
+            declarations.append(MapDeclaration(definition: mapDefinition, symbolOffset: Int(symbol.value),
+                                               initialPrograms: initialPrograms))
+        }
+        return declarations
+    }
+
+    /// Whether libbpf treats a section of this name as global data.
+    static func isGlobalData(_ name: String) -> Bool {
+        name == ".data" || name == ".bss" || name == ".rodata" || name.hasPrefix(".data.") || name.hasPrefix(".rodata.")
+    }
+
+    private static func globalDataSections(_ elf: ELFFile, _ btf: BTF?, objectName: String) -> [GlobalDataSection] {
+        var sections: [GlobalDataSection] = []
+        for section in elf.sections where section.isAllocated && !section.isExecutable && isGlobalData(section.name) {
+            let bytes = section.isNoBits ? [UInt8](repeating: 0, count: section.size) : Array(elf.data(of: section))
+            var variables: [GlobalVariable] = []
+            if let btf, let datasec = btf.firstType(named: section.name),
+               case .dataSection(_, let entries) = datasec.kind
+            {
+                for entry in entries {
+                    guard let variable = btf.type(entry.type), case .variable(let type, let linkage) = variable.kind
+                    else { continue }
+                    var offset = entry.offset
+                    // libbpf's fix-up: a global variable's offset comes from its symbol.
+                    if linkage != .static, let symbol = elf.symbols.first(where: {
+                        $0.name == variable.name && $0.type == .object && $0.binding != .local
+                    }) {
+                        offset = Int(symbol.value)
+                    }
+                    variables.append(GlobalVariable(name: variable.name, offset: offset, size: entry.size, typeID: type))
+                }
+            } else {
+                for symbol in elf.symbols where symbol.sectionIndex == section.index && symbol.type == .object {
+                    variables.append(GlobalVariable(name: symbol.name, offset: Int(symbol.value), size: Int(symbol.size),
+                                                    typeID: 0))
+                }
+            }
+            variables.sort { $0.offset < $1.offset }
+            sections.append(GlobalDataSection(
+                sectionName: section.name, sectionIndex: section.index,
+                mapName: mapName(forSection: section.name, objectName: objectName),
+                initialBytes: bytes, isReadOnly: section.name.hasPrefix(".rodata"), variables: variables))
+        }
+        return sections
+    }
+
+    /// libbpf's name for a global-data map: a prefix of the object name plus the section name
+    /// for the standard sections, the section name itself for custom ones, at most 15 characters.
+    static func mapName(forSection section: String, objectName: String) -> String {
+        if section == ".data" || section == ".bss" || section == ".rodata" || section == ".kconfig" {
+            let prefixLength = min(8, 15 - max(7, section.count))
+            let prefix = String(objectName.prefix(prefixLength))
+            return String((prefix + section).prefix(15))
+        }
+        return String(section.prefix(15))
+    }
+}
+
+/// An entry program of an object: a global function in an executable section other than `.text`.
+public struct ProgramEntry: Hashable, Sendable {
+    public let name: String
+    public let section: String
+    public let sectionIndex: Int
+    public let kind: ProgramKind
+    /// Byte offset of the function in its section.
+    public let offset: Int
+    /// Byte size of the function.
+    public let size: Int
+}
+
+/// A BTF-defined map of the `.maps` section.
+public struct MapDeclaration: Hashable, Sendable {
+    public let definition: MapDefinition
+    /// The map symbol's offset in `.maps`.
+    public let symbolOffset: Int
+    /// For program arrays declared with `__array(values, ...)`: slot index → program name.
+    public let initialPrograms: [Int: String]
+}
+
+/// A global-data section (`.data`, `.rodata`, `.bss`, `.data.*`, `.rodata.*`): one array map of one
+/// entry whose value is the section, with the variables that live in it.
+public struct GlobalDataSection: Hashable, Sendable {
+    public let sectionName: String
+    public let sectionIndex: Int
+    /// The map's name, as libbpf names it (e.g. `globals.data`, `.data.stats`).
+    public let mapName: String
+    /// The section's initial contents (zeros for `.bss`).
+    public let initialBytes: [UInt8]
+    /// `.rodata*`: programs may not write it, and the host may set it only before loading.
+    public let isReadOnly: Bool
+    public let variables: [GlobalVariable]
+}
+
+/// A global variable: its name, where it lives in its section, its size and its BTF type (0 if unknown).
+public struct GlobalVariable: Hashable, Sendable {
+    public let name: String
+    public let offset: Int
+    public let size: Int
+    public let typeID: UInt32
+}

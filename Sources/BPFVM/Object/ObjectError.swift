@@ -1,0 +1,40 @@
+/// Why a BPF object file cannot be loaded, naming the part of the file at fault.
+public enum ObjectError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The ELF container is malformed.
+    case elf(ELFError)
+    /// The `.BTF` or `.BTF.ext` section is malformed.
+    case btf(BTFError)
+    /// The object uses the `maps` section that libbpf 1.x no longer accepts.
+    case legacyMaps
+    /// The object has a `.maps` section but no BTF to describe it.
+    case mapsWithoutBTF
+    /// A BTF-defined map's definition is unusable.
+    case invalidMap(name: String, reason: String)
+    /// An executable section whose name libbpf does not recognise.
+    case unknownProgramSection(String)
+    /// No program of that name in the object.
+    case noSuchProgram(String, available: [String])
+    /// A relocation or call the linker cannot resolve.
+    case link(program: String, instruction: Int, reason: String)
+    /// The instructions of a program do not decode.
+    case invalidInstructions(program: String, DecodeError)
+    /// A CO-RE relocation that cannot be applied against the target BTF.
+    case core(program: String, instruction: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case .elf(let error): "ELF: \(error)"
+        case .btf(let error): "BTF: \(error)"
+        case .legacyMaps: "legacy map definitions are not supported, use BTF-defined maps (section 'maps')"
+        case .mapsWithoutBTF: "section '.maps' needs BTF to describe its maps; compile with -g"
+        case let .invalidMap(name, reason): "map '\(name)': \(reason)"
+        case .unknownProgramSection(let name): "section '\(name)': not a program section libbpf recognises"
+        case let .noSuchProgram(name, available):
+            "no program named '\(name)' (programs: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
+        case let .link(program, instruction, reason): "program '\(program)', instruction \(instruction): \(reason)"
+        case let .invalidInstructions(program, error): "program '\(program)': \(error)"
+        case let .core(program, instruction, reason):
+            "program '\(program)', instruction \(instruction): CO-RE relocation: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,245 @@
+import Synchronization
+
+/// A map: typed key/value storage shared between programs and the host, safe under concurrent
+/// use by any number of threads, whose value memory never moves or is unmapped while it lives.
+///
+/// **Storage.** Every map preallocates storage for all `max_entries` entries when it is created,
+/// in one `mmap` (zeroed, committed lazily by the kernel): arrays as contiguous 8-byte-aligned
+/// slots; hash maps as elements that deletes recycle through a free list. A pointer returned by
+/// ``lookup(key:)`` therefore stays valid for the map's lifetime; after the entry is deleted it
+/// may come to hold another entry's value, as in the kernel's preallocated hash maps.
+///
+/// **Programs and helpers.** A program refers to a map by `Unmanaged.passUnretained(map).toOpaque()`
+/// (``opaquePointer``); a `@convention(c)` helper gets the map back with ``fromOpaque(_:)``.
+/// The loader keeps the map alive while programs use it. The raw-pointer methods are the
+/// helpers' interface: they allocate nothing and report failures as ``MapError``, whose
+/// ``MapError/errno`` the helper returns. Array lookups take no lock; hash lookups take no lock
+/// either (see `HashStorage`); updates copy bytes, so a reader racing an update of the same value
+/// may see a torn value, as in the kernel without `BPF_F_LOCK` (which is not supported).
+///
+/// **Per-thread maps** (`percpu_hash`, `percpu_array`): the user-space analogue of per-CPU maps.
+/// Every map holds ``threadSlotCount`` copies of each value, `max(64, 4 × configured CPUs)` and
+/// at most 1024, the same number for every map. A thread gets a slot (the same index in every
+/// per-thread map) the first time it touches one and returns it when it exits; a later thread
+/// may receive that slot and then sees the values left in it, as a task sees the values of the
+/// CPU it runs on. Programs and ``lookup(key:)`` see the calling thread's copy; the host sees
+/// every copy with ``lookupAll(_:)`` and writes every copy with ``update(_:_:flags:)``. When more
+/// threads than slots use per-thread maps at once, the extra threads share slots round-robin:
+/// they stay correct as maps but lose isolation, so two threads may then race on one copy.
+/// Keys of a per-thread hash are shared: an entry exists for all threads or none.
+public final class Map: @unchecked Sendable {
+    /// What the map is, as created.
+    public let definition: MapDefinition
+
+    let storage: Storage
+    let programs: ProgramTable?
+    private let memory: StableMemory?
+    let frozenFlag = Atomic<Bool>(false)
+
+    enum Storage {
+        case array(ArrayStorage)
+        case hash(HashStorage)
+        case queue(QueueStorage)
+        case ring(RingBuffer)
+        case programs
+    }
+
+    /// Creates a map, checking the definition with the kernel's rules.
+    public init(_ definition: MapDefinition) throws(MapError) {
+        try definition.validate()
+        self.definition = definition
+        let slots = definition.type.isPerThread ? ThreadSlots.shared.capacity : 1
+        switch definition.type {
+        case .array, .perThreadArray:
+            let memory = try StableMemory.allocate(try ArrayStorage.size(of: definition, slotCount: slots),
+                                                   mapName: definition.name)
+            self.memory = memory
+            storage = .array(ArrayStorage(definition, memory: memory.base, slotCount: slots))
+            programs = nil
+        case .hash, .perThreadHash, .lruHash:
+            let memory = try StableMemory.allocate(try HashStorage.size(of: definition, slotCount: slots),
+                                                   mapName: definition.name)
+            do {
+                storage = .hash(try HashStorage(definition, memory: memory.base, slotCount: slots))
+            } catch {
+                memory.release()
+                throw error
+            }
+            self.memory = memory
+            programs = nil
+        case .queue, .stack:
+            let memory = try StableMemory.allocate(try QueueStorage.size(of: definition), mapName: definition.name)
+            self.memory = memory
+            storage = .queue(QueueStorage(definition, memory: memory.base))
+            programs = nil
+        case .ringBuffer:
+            memory = nil
+            storage = .ring(try RingBuffer.create(definition))
+            programs = nil
+        case .programArray:
+            memory = nil
+            storage = .programs
+            programs = ProgramTable(capacity: definition.maxEntries)
+        }
+    }
+
+    deinit {
+        memory?.release()
+        if case .ring(let ring) = storage { ring.release() }
+    }
+
+    func fail(_ reason: MapError.Reason) -> MapError { MapError(mapName: definition.name, reason: reason) }
+
+    func unsupported(_ operation: String, instead: String? = nil) -> MapError {
+        fail(.unsupportedOperation("\(operation) is not supported on a \(definition.type.name) map"
+            + (instead.map { "; use \($0)" } ?? "")))
+    }
+
+    // MARK: - Identity for helpers
+
+    /// The pointer programs hold for this map: `Unmanaged.passUnretained(self).toOpaque()`.
+    /// It does not keep the map alive.
+    public var opaquePointer: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
+
+    /// The map behind a pointer made by ``opaquePointer`` (no retain is taken over).
+    @inline(__always)
+    public static func fromOpaque(_ pointer: UnsafeRawPointer) -> Map {
+        Unmanaged<Map>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
+    /// ``lookup(key:)`` on the map behind an opaque pointer, without reference counting: the
+    /// fastest form for `map_lookup_elem`.
+    @inline(__always)
+    public static func lookup(_ map: UnsafeRawPointer, key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
+        Unmanaged<Map>.fromOpaque(map)._withUnsafeGuaranteedRef { $0.lookup(key: key) }
+    }
+
+    // MARK: - Properties
+
+    /// `BPF_F_RDONLY_PROG`: programs may read values but not write them.
+    public var isReadOnlyForPrograms: Bool { definition.flags & MapDefinition.readOnlyForPrograms != 0 }
+
+    /// `BPF_F_WRONLY_PROG`: programs may write values but not read them (the verifier enforces it).
+    public var isWriteOnlyForPrograms: Bool { definition.flags & MapDefinition.writeOnlyForPrograms != 0 }
+
+    /// How many copies of each value a per-thread map holds (the same for every map).
+    public static var threadSlotCount: Int { ThreadSlots.shared.capacity }
+
+    /// The calling thread's slot in per-thread maps (assigned on first use): the user-space
+    /// analogue of `bpf_get_smp_processor_id()`.
+    public static var currentThreadSlot: Int { ThreadSlots.shared.current }
+
+    /// Memory ranges holding value storage, with whether programs may write them: for checked
+    /// mode, a pointer a helper returned must lie in one of them. Values of arrays and hash maps
+    /// (writable unless `BPF_F_RDONLY_PROG`), the data area of a ring buffer (both mappings);
+    /// none for queues, stacks and program arrays, whose values programs never point into.
+    public var valueRegions: [MemoryRegion] {
+        let writable = !isReadOnlyForPrograms
+        switch storage {
+        case .array(let array):
+            return [MemoryRegion(start: UInt(bitPattern: array.values), count: array.totalSize, isWritable: writable)]
+        case .hash(let hash):
+            return [MemoryRegion(start: UInt(bitPattern: hash.values), count: hash.valuesSize, isWritable: writable)]
+        case .ring(let ring):
+            return [MemoryRegion(start: UInt(bitPattern: ring.data), count: 2 * ring.size, isWritable: true)]
+        case .queue, .programs:
+            return []
+        }
+    }
+
+    /// Where the values of a plain array live, for engines that inline array lookups (and for
+    /// global data, whose single value programs address directly); nil for other types.
+    public var arrayLayout: ArrayLayout? {
+        guard case .array(let array) = storage, !array.isPerThread else { return nil }
+        return ArrayLayout(values: array.values, valueStride: array.stride, maxEntries: array.maxEntries)
+    }
+
+    // MARK: - Helper interface (raw pointers)
+
+    /// `map_lookup_elem`: a pointer to the value of the `key_size` bytes at `key` (this thread's
+    /// copy for per-thread maps), or nil when absent, out of range, or the type has no lookup
+    /// (queue, stack, ring buffer, program array). LRU maps mark the entry recently used.
+    @inline(__always)
+    public func lookup(key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
+        switch storage {
+        case .array(let array): return array.lookup(key)
+        case .hash(let hash): return hash.lookup(key)
+        case .queue, .ring, .programs: return nil
+        }
+    }
+
+    /// `map_lookup_percpu_elem`: the value of `key` in thread slot `threadSlot` of a per-thread
+    /// map (slot 0 of other arrays and hash maps), or nil.
+    public func lookup(key: UnsafeRawPointer, threadSlot: Int) -> UnsafeMutableRawPointer? {
+        switch storage {
+        case .array(let array): return array.lookup(key, slot: threadSlot)
+        case .hash(let hash): return hash.lookup(key, slot: threadSlot)
+        case .queue, .ring, .programs: return nil
+        }
+    }
+
+    /// `map_update_elem` from a program: `flags` is `BPF_ANY`, `BPF_NOEXIST` or `BPF_EXIST`
+    /// (anything else, including `BPF_F_LOCK`, is `-EINVAL`). Per-thread maps write the calling
+    /// thread's copy (a new hash entry starts zeroed in the other copies).
+    public func update(key: UnsafeRawPointer, value: UnsafeRawPointer, flags: UInt64) throws(MapError) {
+        if isReadOnlyForPrograms { throw fail(.readOnly("programs may not write a BPF_F_RDONLY_PROG map")) }
+        try write(key: key, value: value, flags: flags, copies: .currentThread)
+    }
+
+    func write(key: UnsafeRawPointer, value: UnsafeRawPointer, flags: UInt64, copies: ValueWrite) throws(MapError) {
+        do throws(MapError.Reason) {
+            switch storage {
+            case .array(let array): try array.update(key, value, flags: flags, write: copies)
+            case .hash(let hash): try hash.update(key, value, flags: flags, write: copies)
+            case .queue: throw unsupported("update", instead: "map_push_elem").reason
+            case .ring: throw unsupported("update", instead: "ringbuf_output or ringbuf_reserve").reason
+            case .programs: throw unsupported("update from a program", instead: "setProgram(_:at:) from the host").reason
+            }
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    /// `map_delete_elem`: removes the entry (`-ENOENT` when absent). Arrays cannot delete
+    /// (`-EINVAL`); a program array empties the slot.
+    public func delete(key: UnsafeRawPointer) throws(MapError) {
+        switch storage {
+        case .hash(let hash):
+            do throws(MapError.Reason) { try hash.delete(key) } catch { throw fail(error) }
+        case .programs:
+            try removeProgram(at: key.loadUnaligned(as: UInt32.self))
+        case .array: throw unsupported("delete", instead: "update to overwrite the value")
+        case .queue: throw unsupported("delete", instead: "map_pop_elem")
+        case .ring: throw unsupported("delete")
+        }
+    }
+
+    /// `map_push_elem` on a queue or stack: flags 0, or `BPF_EXIST` to overwrite the oldest
+    /// element when full (else `-E2BIG`).
+    public func push(value: UnsafeRawPointer, flags: UInt64) throws(MapError) {
+        guard case .queue(let queue) = storage else { throw unsupported("push", instead: "update") }
+        do throws(MapError.Reason) { try queue.push(value, flags: flags) } catch { throw fail(error) }
+    }
+
+    /// `map_pop_elem`: copies out and removes the oldest (queue) or newest (stack) element;
+    /// `-ENOENT` when empty.
+    public func pop(into value: UnsafeMutableRawPointer) throws(MapError) {
+        guard case .queue(let queue) = storage else { throw unsupported("pop", instead: "lookup and delete") }
+        do throws(MapError.Reason) { try queue.take(into: value, remove: true) } catch { throw fail(error) }
+    }
+
+    /// `map_peek_elem`: copies out the element ``pop(into:)`` would remove, leaving it.
+    public func peek(into value: UnsafeMutableRawPointer) throws(MapError) {
+        guard case .queue(let queue) = storage else { throw unsupported("peek", instead: "lookup") }
+        do throws(MapError.Reason) { try queue.take(into: value, remove: false) } catch { throw fail(error) }
+    }
+}
+
+/// Where a plain array map keeps its values: value `i` is at `values + i × valueStride`.
+///
+/// The memory never moves while the map lives; the stride is `value_size` rounded up to 8.
+public struct ArrayLayout: @unchecked Sendable {
+    public let values: UnsafeMutableRawPointer
+    public let valueStride: Int
+    public let maxEntries: Int
+}

@@ -1,0 +1,128 @@
+/// What a map is: its name, type, key and value sizes, capacity and `map_flags`, as a BTF map
+/// definition (`SEC(".maps")`) declares them.
+///
+/// A definition is plain data; ``Map/init(_:)`` checks it with the kernel's rules and throws a
+/// ``MapError`` naming the offending field.
+public struct MapDefinition: Hashable, Sendable {
+    public var name: String
+    public var type: MapType
+    /// Key size in bytes: 4 for arrays and program arrays, 0 for queues, stacks and ring buffers.
+    public var keySize: Int
+    /// Value size in bytes: 4 for program arrays, 0 for ring buffers.
+    public var valueSize: Int
+    /// The capacity in entries; for a ring buffer, its data size in bytes.
+    public var maxEntries: Int
+    /// `map_flags` (`BPF_F_*`).
+    public var flags: UInt32
+
+    public init(name: String, type: MapType, keySize: Int, valueSize: Int, maxEntries: Int, flags: UInt32 = 0) {
+        self.name = name
+        self.type = type
+        self.keySize = keySize
+        self.valueSize = valueSize
+        self.maxEntries = maxEntries
+        self.flags = flags
+    }
+
+    // MARK: - Flags (map_flags)
+
+    /// `BPF_F_NO_PREALLOC`: accepted for hash maps, which this runtime preallocates anyway.
+    public static let noPreallocate: UInt32 = 0x1
+    /// `BPF_F_NO_COMMON_LRU`: accepted for LRU hash maps; they keep one list regardless.
+    public static let noCommonLRU: UInt32 = 0x2
+    /// `BPF_F_NUMA_NODE`: accepted and ignored.
+    public static let numaNode: UInt32 = 0x4
+    /// `BPF_F_RDONLY` (syscall side): not supported; use ``Map/freeze()``.
+    public static let readOnly: UInt32 = 0x8
+    /// `BPF_F_WRONLY` (syscall side): not supported.
+    public static let writeOnly: UInt32 = 0x10
+    /// `BPF_F_ZERO_SEED`: accepted for hash maps, whose hash is unseeded anyway.
+    public static let zeroSeed: UInt32 = 0x40
+    /// `BPF_F_RDONLY_PROG`: programs may only read values (set on `.rodata`).
+    public static let readOnlyForPrograms: UInt32 = 0x80
+    /// `BPF_F_WRONLY_PROG`: programs may only write values.
+    public static let writeOnlyForPrograms: UInt32 = 0x100
+    /// `BPF_F_MMAPABLE`: accepted for arrays, whose values never move anyway (set on global data).
+    public static let mmapable: UInt32 = 0x400
+
+    /// The `map_flags` bits the kernel accepts for this type and this runtime honours or ignores.
+    var allowedFlags: UInt32 {
+        let access = Self.readOnlyForPrograms | Self.writeOnlyForPrograms | Self.numaNode
+        switch type {
+        case .hash, .perThreadHash: return access | Self.noPreallocate | Self.zeroSeed
+        case .lruHash: return access | Self.noCommonLRU | Self.zeroSeed
+        case .array: return access | Self.mmapable
+        case .perThreadArray, .programArray, .queue, .stack: return access
+        case .ringBuffer: return Self.numaNode
+        }
+    }
+
+    /// Checks the definition with the kernel's rules (`map_alloc_check` of each type).
+    func validate() throws(MapError) {
+        func invalid(_ text: String) -> MapError { MapError(mapName: name, reason: .invalidDefinition(text)) }
+        func tooLarge(_ text: String) -> MapError { MapError(mapName: name, reason: .tooLarge(text)) }
+        let typeName = type.name
+        if flags & ~allowedFlags != 0 {
+            throw invalid("map_flags 0x\(String(flags & ~allowedFlags, radix: 16)) not supported for \(typeName)"
+                + " (allowed: 0x\(String(allowedFlags, radix: 16)))")
+        }
+        if flags & Self.readOnlyForPrograms != 0 && flags & Self.writeOnlyForPrograms != 0 {
+            throw invalid("BPF_F_RDONLY_PROG and BPF_F_WRONLY_PROG are mutually exclusive")
+        }
+        guard maxEntries > 0 else { throw invalid("max_entries must be positive (is \(maxEntries))") }
+        switch type {
+        case .hash, .perThreadHash, .lruHash:
+            guard keySize > 0 else { throw invalid("key_size must be positive for \(typeName)") }
+            guard keySize <= Self.maximumKeySize else {
+                throw tooLarge("key_size \(keySize) exceeds \(Self.maximumKeySize) (keys live on the BPF stack)")
+            }
+            guard valueSize > 0 else { throw invalid("value_size must be positive for \(typeName)") }
+            guard maxEntries <= Self.maximumHashEntries else {
+                throw tooLarge("max_entries \(maxEntries) exceeds \(Self.maximumHashEntries) for \(typeName)")
+            }
+        case .array, .perThreadArray:
+            guard keySize == 4 else { throw invalid("key_size must be 4 for \(typeName) (is \(keySize))") }
+            guard valueSize > 0 else { throw invalid("value_size must be positive for \(typeName)") }
+            guard maxEntries <= Int(UInt32.max) else {
+                throw tooLarge("max_entries \(maxEntries) exceeds the 32-bit index range")
+            }
+        case .programArray:
+            guard keySize == 4, valueSize == 4 else {
+                throw invalid("key_size and value_size must be 4 for prog_array (are \(keySize) and \(valueSize))")
+            }
+            guard maxEntries <= Self.maximumHashEntries else {
+                throw tooLarge("max_entries \(maxEntries) exceeds \(Self.maximumHashEntries) for prog_array")
+            }
+        case .queue, .stack:
+            guard keySize == 0 else { throw invalid("key_size must be 0 for \(typeName) (is \(keySize))") }
+            guard valueSize > 0 else { throw invalid("value_size must be positive for \(typeName)") }
+        case .ringBuffer:
+            guard keySize == 0, valueSize == 0 else {
+                throw invalid("key_size and value_size must be 0 for ringbuf (are \(keySize) and \(valueSize))")
+            }
+            let page = StableMemory.pageSize
+            guard maxEntries & (maxEntries - 1) == 0, maxEntries % page == 0 else {
+                throw invalid("ringbuf max_entries (the data size, \(maxEntries)) must be a power of 2"
+                    + " and a multiple of the page size \(page)")
+            }
+            guard maxEntries <= Self.maximumRingBufferSize else {
+                throw tooLarge("ringbuf size \(maxEntries) exceeds \(Self.maximumRingBufferSize)")
+            }
+        }
+        let valueLimit = type.isPerThread ? Self.maximumPerThreadValueSize : Self.maximumValueSize
+        guard valueSize <= valueLimit else {
+            throw tooLarge("value_size \(valueSize) exceeds \(valueLimit) for \(typeName)")
+        }
+    }
+
+    /// The largest key (the kernel's `MAX_BPF_STACK`).
+    static let maximumKeySize = 512
+    /// The largest value (the kernel's `KMALLOC_MAX_SIZE` on x86-64).
+    static let maximumValueSize = 1 << 22
+    /// The largest per-thread value (the kernel's `PCPU_MIN_UNIT_SIZE`).
+    static let maximumPerThreadValueSize = 32_768
+    /// The largest hash capacity (element indices keep the top bit free).
+    static let maximumHashEntries = 1 << 30
+    /// The largest ring buffer.
+    static let maximumRingBufferSize = 1 << 30
+}

@@ -1,0 +1,26 @@
+// Tiny wrappers over Linux calls that Swift cannot reach directly (they need _GNU_SOURCE, or
+// their headers are not part of the Glibc module). Nothing else belongs here.
+#ifndef C_SYSTEM_SHIMS_H
+#define C_SYSTEM_SHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// The calling thread's kernel thread id (gettid(2)).
+int32_t bpf_shim_gettid(void);
+
+/// The CPU the calling thread runs on (sched_getcpu(3)), or -1.
+int32_t bpf_shim_current_cpu(void);
+
+/// Copies `count` bytes from `source` in this process to `destination` through
+/// process_vm_readv(2), which reports a bad address as an error instead of faulting.
+/// Returns the number of bytes copied, or -1.
+int64_t bpf_shim_read_own_memory(void *destination, uint64_t source, size_t count);
+
+/// The calling thread's name (prctl(PR_GET_NAME)), NUL-terminated, into a 16-byte buffer.
+void bpf_shim_thread_name(char name[16]);
+
+/// 64 random bits from the kernel (getrandom(2)); 0 if none could be had.
+uint64_t bpf_shim_random_seed(void);
+
+#endif

@@ -1,0 +1,180 @@
+import BPFVM
+import BTFDump
+import Foundation
+import Testing
+
+/// The tools and compiled objects these tests compare against bpftool. Objects are compiled once
+/// per test run, into a temporary directory, from Programs/*.c; progs/build/*.o are included.
+private enum DumpFixtures {
+    static let clang = "/opt/swift/usr/bin/clang"
+    static let objcopy = "/opt/swift/usr/bin/llvm-objcopy"
+    static let bpftool = "/usr/sbin/bpftool"
+
+    static let programsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Programs")
+    static let progsBuildDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("progs/build")
+
+    static var toolsAvailable: Bool {
+        [clang, objcopy, bpftool].allSatisfy { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    static let names: [String] = {
+        let programs = (try? FileManager.default.contentsOfDirectory(atPath: programsDirectory.path)) ?? []
+        let prebuilt = (try? FileManager.default.contentsOfDirectory(atPath: progsBuildDirectory.path)) ?? []
+        return programs.filter { $0.hasSuffix(".c") }.sorted()
+            + prebuilt.filter { $0.hasSuffix(".o") }.sorted().map { "progs/" + $0 }
+    }()
+
+    static let outputDirectory: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("btf-dump-tests-\(getpid())")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
+    static func object(_ name: String) throws -> URL {
+        if name.hasPrefix("progs/") { return progsBuildDirectory.appendingPathComponent(String(name.dropFirst(6))) }
+        let object = outputDirectory.appendingPathComponent(name.replacingOccurrences(of: ".c", with: ".o"))
+        if !FileManager.default.fileExists(atPath: object.path) {
+            let result = try dumpRun(clang, ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c",
+                                             programsDirectory.appendingPathComponent(name).path, "-o", object.path])
+            guard result.status == 0 else { throw DumpFixtureError(message: "clang failed on \(name): \(result.errorOutput)") }
+        }
+        return object
+    }
+
+    /// The object's `.BTF` section written to a file of its own (raw BTF).
+    static func rawBTF(_ object: URL) throws -> URL {
+        let file = outputDirectory.appendingPathComponent("\(object.lastPathComponent)-\(UUID().uuidString).btf")
+        let result = try dumpRun(objcopy, ["--dump-section", ".BTF=\(file.path)", object.path,
+                                           outputDirectory.appendingPathComponent("discard-\(UUID().uuidString).o").path])
+        guard result.status == 0 else { throw DumpFixtureError(message: "llvm-objcopy failed: \(result.errorOutput)") }
+        return file
+    }
+
+    static func bytes(_ url: URL) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: url))
+    }
+}
+
+private struct DumpFixtureError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+private func dumpRun(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String, errorOutput: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: tool)
+    process.arguments = arguments
+    let output = Pipe(), errors = Pipe()
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    let outData = output.fileHandleForReading.readDataToEndOfFile()
+    let errData = errors.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+}
+
+/// bpftool's output for `arguments`, which must succeed.
+private func bpftool(_ arguments: [String]) throws -> String {
+    let result = try dumpRun(DumpFixtures.bpftool, arguments)
+    guard result.status == 0 else { throw DumpFixtureError(message: "bpftool \(arguments) failed: \(result.errorOutput)") }
+    return result.output
+}
+
+/// The first line where `got` and `expected` differ, for readable failures.
+private func firstDifference(_ got: String, _ expected: String) -> String {
+    let a = got.split(separator: "\n", omittingEmptySubsequences: false)
+    let b = expected.split(separator: "\n", omittingEmptySubsequences: false)
+    for index in 0..<max(a.count, b.count) {
+        let left = index < a.count ? String(a[index]) : "<end>"
+        let right = index < b.count ? String(b[index]) : "<end>"
+        if left != right { return "line \(index + 1): got '\(left)', bpftool '\(right)'" }
+    }
+    return "identical"
+}
+
+@Suite("BTF dumps equal bpftool's", .enabled(if: DumpFixtures.toolsAvailable, "needs /opt/swift/usr/bin/clang, llvm-objcopy and /usr/sbin/bpftool"))
+struct BTFDumpTests {
+    @Test("raw: byte-identical to bpftool btf dump file", arguments: DumpFixtures.names)
+    func btfRaw(_ name: String) throws {
+        let object = try DumpFixtures.object(name)
+        let (bytes, _) = try BTFDump.btfSection(in: try DumpFixtures.bytes(object))
+        let got = BTFDump.raw(try BTF(bytes: bytes))
+        let expected = try bpftool(["btf", "dump", "file", object.path])
+        #expect(got == expected, "\(firstDifference(got, expected))")
+    }
+
+    @Test("json: byte-identical to bpftool -j btf dump file, and the same parsed JSON", arguments: DumpFixtures.names)
+    func btfJSON(_ name: String) throws {
+        let object = try DumpFixtures.object(name)
+        let (bytes, _) = try BTFDump.btfSection(in: try DumpFixtures.bytes(object))
+        let got = BTFDump.json(try BTF(bytes: bytes))
+        let expected = try bpftool(["-j", "btf", "dump", "file", object.path])
+        #expect(got == expected, "\(firstDifference(got, expected))")
+        let parsedGot = try JSONSerialization.jsonObject(with: Data(got.utf8)) as? NSDictionary
+        let parsedExpected = try JSONSerialization.jsonObject(with: Data(expected.utf8)) as? NSDictionary
+        #expect(parsedGot != nil && parsedGot == parsedExpected)
+    }
+
+    @Test("c: identical to bpftool btf dump file F format c, from the object and from raw BTF", arguments: DumpFixtures.names)
+    func btfC(_ name: String) throws {
+        let object = try DumpFixtures.object(name)
+        let got = try BTFDump.c(try DumpFixtures.bytes(object))
+        let expected = try bpftool(["btf", "dump", "file", object.path, "format", "c"])
+        #expect(got == expected, "\(firstDifference(got, expected))")
+        let raw = try DumpFixtures.rawBTF(object)
+        defer { try? FileManager.default.removeItem(at: raw) }
+        let gotRaw = try BTFDump.c(try DumpFixtures.bytes(raw))
+        let expectedRaw = try bpftool(["btf", "dump", "file", raw.path, "format", "c"])
+        #expect(gotRaw == expectedRaw, "\(firstDifference(gotRaw, expectedRaw))")
+    }
+
+    @Test("The C dump compiles as a header", arguments: ["btf_aggregates.c", "btf_layout.c", "btf_scalars.c"])
+    func btfCCompiles(_ name: String) throws {
+        let header = DumpFixtures.outputDirectory.appendingPathComponent("\(name).h")
+        try BTFDump.c(try DumpFixtures.bytes(try DumpFixtures.object(name))).write(to: header, atomically: true, encoding: .utf8)
+        let source = DumpFixtures.outputDirectory.appendingPathComponent("\(name)-use.c")
+        try "#include \"\(header.path)\"\nint use;\n".write(to: source, atomically: true, encoding: .utf8)
+        let result = try dumpRun(DumpFixtures.clang, ["-target", "bpf", "-fsyntax-only", source.path])
+        #expect(result.status == 0, "\(result.errorOutput)")
+    }
+}
+
+@Suite("BTF dump errors")
+struct BTFDumpErrorTests {
+    @Test("Bytes that are neither ELF nor BTF")
+    func btfNotBTF() {
+        #expect(throws: BTFDumpError.notBTF) { try BTFDump.c(Array("hello".utf8)) }
+        #expect(throws: BTFDumpError.notBTF) { try BTFDump.btfSection(in: []) }
+    }
+
+    @Test("A truncated ELF header")
+    func btfBadELF() {
+        #expect(throws: BTFDumpError.invalidELF("file header truncated")) { try BTFDump.c([0x7f, 0x45, 0x4c, 0x46, 2, 1]) }
+    }
+
+    @Test("Malformed raw BTF is reported with its BTFError")
+    func btfInvalid() {
+        let bytes: [UInt8] = [0x9f, 0xeb, 2, 0, 24, 0, 0, 0] + [UInt8](repeating: 0, count: 30)
+        #expect(throws: BTFDumpError.invalidBTF(BTFError(.header, .unsupportedVersion(2)))) { try BTFDump.c(bytes) }
+    }
+
+    @Test("An ELF object without .BTF", .enabled(if: DumpFixtures.toolsAvailable, "needs clang"))
+    func btfNoSection() throws {
+        let source = DumpFixtures.outputDirectory.appendingPathComponent("nobtf.c")
+        let object = DumpFixtures.outputDirectory.appendingPathComponent("nobtf.o")
+        try "int f(void) { return 1; }\n".write(to: source, atomically: true, encoding: .utf8)
+        let result = try dumpRun(DumpFixtures.clang, ["-O2", "-target", "bpf", "-c", source.path, "-o", object.path])
+        #expect(result.status == 0)
+        #expect(throws: BTFDumpError.noBTFSection) { try BTFDump.c(try DumpFixtures.bytes(object)) }
+    }
+
+    @Test("Every type kind's bpftool name")
+    func btfKindNames() {
+        #expect(BTFKind.Code.allCases.map(\.name) == [
+            "UNKNOWN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD", "TYPEDEF", "VOLATILE", "CONST",
+            "RESTRICT", "FUNC", "FUNC_PROTO", "VAR", "DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64",
+        ])
+    }
+}
