@@ -120,3 +120,57 @@ struct CheckedModeTests {
         }
     }
 }
+
+@Suite("Checked mode: helper arguments")
+struct HelperArgumentTests {
+    static func interpreter(_ operations: [BPFVM.Operation], map: Map) throws -> Interpreter {
+        var interpreter = try Interpreter(program: Program(instructions: operations.flatMap(\.encoded)),
+                                          helpers: StandardHelpers.table)
+        let address = UInt64(UInt(bitPattern: map.opaquePointer))
+        interpreter.mapSizes = { $0 == address ? (map.definition.keySize, map.definition.valueSize) : nil }
+        return interpreter
+    }
+
+    static func lookup(map: UInt64, keyOffset: Int16) -> [BPFVM.Operation] {
+        [lddw(.r1, map), .storeImmediate(.word, dst: .r10, offset: -4, value: 7), mov(.r2, .r10),
+         .alu(.add, .bits64, dst: .r2, source: .immediate(Int32(keyOffset))), .call(.helper(1)), .exit]
+    }
+
+    @Test("a valid lookup runs; a non-map, an out-of-bounds key and an unset register trap")
+    func mapLookup() throws {
+        let map = try Map(MapDefinition(name: "m", type: .hash, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0))
+        let address = UInt64(UInt(bitPattern: map.opaquePointer))
+        #expect(try Self.interpreter(Self.lookup(map: address, keyOffset: -4), map: map).run() == 0)
+        #expect(throws: ExecutionError(index: 5, reason: .invalidHelperArgument(
+            helper: "map_lookup_elem", register: 1, problem: "0x1234 is not a map"))) {
+            try Self.interpreter(Self.lookup(map: 0x1234, keyOffset: -4), map: map).run()
+        }
+        let error = #expect(throws: ExecutionError.self) {
+            try Self.interpreter(Self.lookup(map: address, keyOffset: -2), map: map).run()
+        }
+        guard case .invalidHelperArgument("map_lookup_elem", 2, let problem)? = error?.reason else {
+            Issue.record("expected a key argument trap, got \(String(describing: error))")
+            return
+        }
+        #expect(problem.hasSuffix("is outside the memory the program may access"))
+        #expect(throws: ExecutionError(index: 2, reason: .uninitializedRegister(.r2))) {
+            try Self.interpreter([lddw(.r1, address), .call(.helper(1)), .exit], map: map).run()
+        }
+    }
+
+    @Test("a helper buffer must fit in accessible memory")
+    func buffers() throws {
+        let map = try Map(MapDefinition(name: "m", type: .array, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0))
+        // get_current_comm(r10 - 8, 16): 16 bytes from 8 below the stack top run past it.
+        let program: [BPFVM.Operation] = [mov(.r1, .r10), .alu(.add, .bits64, dst: .r1, source: .immediate(-8)),
+                                          mov(.r2, 16), .call(.helper(16)), .exit]
+        let error = #expect(throws: ExecutionError.self) { try Self.interpreter(program, map: map).run() }
+        guard case .invalidHelperArgument("get_current_comm", 1, _)? = error?.reason else {
+            Issue.record("expected a buffer trap, got \(String(describing: error))")
+            return
+        }
+        let fits: [BPFVM.Operation] = [mov(.r1, .r10), .alu(.add, .bits64, dst: .r1, source: .immediate(-16)),
+                                       mov(.r2, 16), .call(.helper(16)), .exit]
+        #expect(try Self.interpreter(fits, map: map).run() == 0)
+    }
+}

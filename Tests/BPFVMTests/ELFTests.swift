@@ -546,7 +546,8 @@ private enum ELFToolchain {
     static let readelfMissing: Comment = "clang or llvm-readelf not found; comparison with llvm-readelf skipped"
 }
 
-/// C programs covering what libbpf objects hold: maps, globals, `.bss`/`.rodata`, subprograms, callbacks, externs.
+/// C programs covering what libbpf objects hold: maps, globals, `.bss`/`.rodata`, subprograms, callbacks, externs,
+/// and BTF of every kind with CO-RE relocations.
 private let elfPrograms: [String: String] = [
     "maps": """
         #include <linux/bpf.h>
@@ -620,6 +621,38 @@ private let elfPrograms: [String: String] = [
     "minimal": """
         __attribute__((section("socket"), used)) int minimal(void *ctx) { return 0; }
         """,
+    "btfkinds": """
+        #include <linux/bpf.h>
+        #include <bpf/bpf_helpers.h>
+        #include <bpf/bpf_core_read.h>
+
+        typedef unsigned int u32_t;
+        enum color { RED, GREEN = 5, BLUE = -1 };
+        enum big { HUGE = 0x1ffffffffULL };
+        struct inner { int a; char b[3]; };
+        union u { int i; float f; struct inner in; };
+        struct flags { unsigned int x : 3, y : 5; unsigned long long z : 40; };
+        struct task { int pid; const volatile struct inner *ptr; union u un; struct flags fl; enum color c; enum big g;
+                      u32_t arr[4][2]; double d; } __attribute__((preserve_access_index));
+        int __attribute__((btf_decl_tag("tagged"))) tagged_var = 1;
+        int __attribute__((btf_type_tag("user"))) *user_ptr;
+        struct task global_task;
+        struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 8); __type(key, struct inner); __type(value, union u); } hmap SEC(".maps");
+
+        static __attribute__((noinline)) int helper(struct task *t, enum color c, ...) { return t->pid + c; }
+
+        SEC("tp_btf/sched_switch")
+        int kinds(struct task *t) {
+            int pid = BPF_CORE_READ(t, pid);
+            int b = BPF_CORE_READ(t, un.in.a);
+            unsigned int y = BPF_CORE_READ_BITFIELD_PROBED(t, fl.y);
+            int exists = bpf_core_field_exists(t->d);
+            int sz = bpf_core_type_size(struct task);
+            int ev = bpf_core_enum_value(enum color, GREEN);
+            return pid + b + y + exists + sz + ev + helper(&global_task, RED) + (user_ptr != 0);
+        }
+        char LICENSE[] SEC("license") = "GPL";
+        """,
 ]
 
 /// A program and the clang flags to build it with.
@@ -638,6 +671,7 @@ private let elfBuilds: [ELFBuild] = [
     ELFBuild(program: "externs", flags: ["-g"]),
     ELFBuild(program: "externs", flags: []),
     ELFBuild(program: "minimal", flags: []),
+    ELFBuild(program: "btfkinds", flags: ["-g"]),
 ]
 
 private struct ELFToolFailure: Error, CustomStringConvertible {
@@ -799,6 +833,7 @@ struct ELFRealObjectTests {
     fileprivate func matchesReadelf(_ build: ELFBuild) throws {
         let (path, file) = try elfLoad(build)
         let facts = try ELFReadelfFacts(path: path)
+        #expect(!facts.sections.isEmpty && !facts.symbols.isEmpty, "llvm-readelf output not understood")
         #expect(file.sections.count == facts.sections.count)
         for (ours, theirs) in zip(file.sections, facts.sections) {
             let mine = ELFReadelfFacts.Section(

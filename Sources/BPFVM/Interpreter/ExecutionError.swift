@@ -29,29 +29,34 @@ public struct ExecutionError: Error, Hashable, Sendable, CustomStringConvertible
         case callDepthExceeded(limit: Int)
         /// `callx` through a register that holds no registered helper id.
         case unknownHelper(UInt64)
+        /// A helper argument does not match the helper's prototype (checked mode).
+        case invalidHelperArgument(helper: String, register: Int, problem: String)
     }
 
-    public var description: String {
-        let text: String
+    public var description: String { "instruction \(index): \(problem)" }
+
+    /// What went wrong, without the instruction.
+    public var problem: String {
         switch reason {
         case let .outOfBounds(address, size, isWrite):
-            text = "\(isWrite ? "write" : "read") of \(size) bytes at 0x\(hex(address)) is outside the memory the program may access"
+            "\(isWrite ? "write" : "read") of \(size) bytes at 0x\(hex(address)) is outside the memory the program may access"
         case let .writeToReadOnlyMemory(address, size):
-            text = "write of \(size) bytes at 0x\(hex(address)) to read-only memory"
+            "write of \(size) bytes at 0x\(hex(address)) to read-only memory"
         case let .misalignedAtomic(address, size):
-            text = "atomic access of \(size) bytes at 0x\(hex(address)) is not \(size)-byte aligned"
+            "atomic access of \(size) bytes at 0x\(hex(address)) is not \(size)-byte aligned"
         case .uninitializedRegister(let register):
-            text = "register \(register) is read before it is written"
+            "register \(register) is read before it is written"
         case .writeToFramePointer:
-            text = "the frame pointer r10 is read-only"
+            "the frame pointer r10 is read-only"
         case .instructionBudgetExhausted(let budget):
-            text = "instruction budget of \(budget) exhausted (runaway loop?)"
+            "instruction budget of \(budget) exhausted (runaway loop?)"
         case .callDepthExceeded(let limit):
-            text = "bpf-to-bpf call would exceed the limit of \(limit) frames"
+            "bpf-to-bpf call would exceed the limit of \(limit) frames"
         case .unknownHelper(let id):
-            text = "callx to \(id), which is not a registered helper"
+            "callx to \(id), which is not a registered helper"
+        case let .invalidHelperArgument(helper, register, problem):
+            "bpf_\(helper) argument r\(register): \(problem)"
         }
-        return "instruction \(index): \(text)"
     }
 }
 

@@ -97,6 +97,8 @@ struct RunState {
     var budget: Int
     var context: UnsafeMutableRawPointer?
     var tailCall: TailCallResolver?
+    /// Checked mode: the prototype check made before each helper call.
+    var argumentCheck: HelperArgumentCheck?
 }
 
 /// The state of a run that changes as it goes, kept in registers by the optimiser.
@@ -813,7 +815,7 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
                 if C.enabled { cursor.initialized = (cursor.initialized & ~0b11_1110) | 1 }
                 return nil
             }
-            if let trap = callHelper(id, regs, helpers, state.context, &cursor.initialized, C.self) {
+            if let trap = callHelper(id, regs, state, &cursor, C.self) {
                 return .trap(code.distance(to: cursor.pc) &- 1, trap)
             }
             if regs[0] == 0 && id == state.unwindHelperID { return .returned(0, remainingBudget: cursor.remaining) }
@@ -821,7 +823,7 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
     case .callx:  // callx: helper id in dst
         if C.enabled, let trap = checkRead(dst, cursor.initialized) { return .trap(code.distance(to: cursor.pc) &- 1, trap) }
         let id = regs[dst]
-        if let trap = callHelper(id, regs, helpers, state.context, &cursor.initialized, C.self) {
+        if let trap = callHelper(id, regs, state, &cursor, C.self) {
             return .trap(code.distance(to: cursor.pc) &- 1, trap)
         }
         if regs[0] == 0 && id == state.unwindHelperID { return .returned(0, remainingBudget: cursor.remaining) }
@@ -844,15 +846,20 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
     return nil
 }
 
-/// Calls helper `id` with r1-r5; r0 receives its result and r1-r5 become undefined.
+/// Calls helper `id` with r1-r5 (in checked mode after checking them against its prototype);
+/// r0 receives its result and r1-r5 become undefined.
 @inline(__always)
-func callHelper<C: ExecutionChecks>(_ id: UInt64, _ regs: UnsafeMutablePointer<UInt64>,
-                                _ helpers: UnsafeBufferPointer<HelperFunction?>,
-                                _ context: UnsafeMutableRawPointer?, _ initialized: inout UInt16,
-                                _: C.Type) -> ExecutionError.Reason?
+func callHelper<C: ExecutionChecks>(_ id: UInt64, _ regs: UnsafeMutablePointer<UInt64>, _ state: RunState,
+                                    _ cursor: inout Cursor, _: C.Type) -> ExecutionError.Reason?
 {
+    let helpers = state.helpers
     guard id < UInt64(helpers.count), let function = helpers[Int(id)] else { return .unknownHelper(id) }
-    regs[0] = function(regs[1], regs[2], regs[3], regs[4], regs[5], context)
-    if C.enabled { initialized = (initialized & ~0b11_1110) | 1 }
+    if C.enabled, let check = state.argumentCheck,
+       let reason = check.check(id, regs, cursor.initialized, cursor.bounds)
+    {
+        return reason
+    }
+    regs[0] = function(regs[1], regs[2], regs[3], regs[4], regs[5], state.context)
+    if C.enabled { cursor.initialized = (cursor.initialized & ~0b11_1110) | 1 }
     return nil
 }

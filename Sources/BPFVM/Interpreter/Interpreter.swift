@@ -21,6 +21,10 @@ public struct Interpreter: @unchecked Sendable {
     /// The program's code as the loop reads it (opcodes renumbered, code addresses absolute).
     let code: InterpreterCode
     private let helperFunctions: [HelperFunction?]
+    private let helperPrototypes: [Helper?]
+    /// The key and value sizes of the map a pointer names, or nil when it names none; set by
+    /// a loader so that checked runs can check map arguments (without it, they must name no map).
+    var mapSizes: ((UInt64) -> (key: Int, value: Int)?)?
     private let unwindHelperID: UInt64
     /// Finds the code a tail call continues with (nil: tail calls fail).
     var tailCallResolver: TailCallResolver?
@@ -44,6 +48,7 @@ public struct Interpreter: @unchecked Sendable {
         self.program = program
         self.code = InterpreterCode(program)
         self.helperFunctions = helpers.resolved()
+        self.helperPrototypes = HelperArgumentCheck.prototypes(of: helpers)
         self.unwindHelperID = helpers.unwindHelperID.map { UInt64($0) } ?? .max
     }
 
@@ -132,7 +137,9 @@ public struct Interpreter: @unchecked Sendable {
                                 bounds: AccessBounds(stackLow: stackTop - UInt(Self.stackFrameSize),
                                                      stackHigh: stackTop, regions: regionBuffer),
                                 initialized: initialized, budget: instructionBudget,
-                                context: context?.opaquePointer, tailCall: tailCallResolver)
+                                context: context?.opaquePointer, tailCall: tailCallResolver,
+                                argumentCheck: C.enabled
+                                    ? HelperArgumentCheck(helpers: helperPrototypes, mapSizes: mapSizes) : nil)
                             return execute(C.self, state)
                         }
                     }

@@ -190,10 +190,15 @@ public final class LoadedProgram: @unchecked Sendable {
         self.maps = maps
         self.object = object
         self.interpreter = try Interpreter(program: bound, helpers: helpers)
-        interpreter.tailCallResolver = { map, index in
-            guard let pointer = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: map)) else { return nil }
-            let target = Map.fromOpaque(pointer).program(at: Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: index)))
-            return (target as? LoadedProgram)?.interpreter.code.start
+        let mapsByPointer = Dictionary(object.maps.map { (UInt64(UInt(bitPattern: $0.opaquePointer)), $0) },
+                                       uniquingKeysWith: { first, _ in first })
+        interpreter.mapSizes = { pointer in
+            mapsByPointer[pointer].map { ($0.definition.keySize, $0.definition.valueSize) }
+        }
+        interpreter.tailCallResolver = { pointer, index in
+            guard let map = mapsByPointer[pointer], map.definition.type == .programArray,
+                  index < UInt64(map.definition.maxEntries) else { return nil }
+            return (map.program(at: Int(index)) as? LoadedProgram)?.interpreter.code.start
         }
     }
 

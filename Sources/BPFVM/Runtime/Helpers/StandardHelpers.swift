@@ -41,8 +41,9 @@ public enum StandardHelpers {
         Helper(id: 4, name: "probe_read", arguments: [.writableMemory, .size(allowsZero: true), .anything],
                isGPLOnly: true, function: probeRead),
         Helper(id: 5, name: "ktime_get_ns") { _, _, _, _, _, _ in clock(CLOCK_MONOTONIC) },
-        Helper(id: 6, name: "trace_printk", arguments: [.readableMemory, .size(allowsZero: false), .anything,
-                                                         .anything, .anything], isGPLOnly: true) {
+        // Variadic: r3-r5 are read only as far as the format asks, so the prototype names two arguments.
+        Helper(id: 6, name: "trace_printk", arguments: [.readableMemory, .size(allowsZero: false)],
+               isGPLOnly: true) {
             format, size, a, b, c, context in
             printk(context, format: format, size: size, arguments: [a, b, c])
         },
