@@ -14,6 +14,9 @@ public enum BTFDumpError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A cycle of pointers, arrays, typedefs, qualifiers and function prototypes (no struct or
     /// union on it), which C cannot spell and libbpf's dumper would recurse on forever.
     case unprintableCycle(typeID: UInt32)
+    /// A struct or union whose size leaves more than 8 MiB uncovered by its members; libbpf would
+    /// pad it with millions of `long: 64;` lines.
+    case hugePadding(typeID: UInt32)
     /// libbpf's `btf__new` or `btf_dump` failed with this errno.
     case libbpf(code: Int32, message: String)
 
@@ -25,6 +28,8 @@ public enum BTFDumpError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidBTF(let error): "\(error)"
         case .unprintableCycle(let id):
             "type [\(id)] is on a cycle of pointers, arrays, typedefs, qualifiers and function prototypes that C cannot declare"
+        case .hugePadding(let id):
+            "type [\(id)] is a struct or union whose size leaves more than 8 MiB uncovered by its members"
         case .libbpf(let code, let message): "libbpf failed: \(message) (error \(code))"
         }
     }

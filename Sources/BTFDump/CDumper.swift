@@ -88,11 +88,31 @@ enum CDumper {
         return nil
     }
 
+    /// A struct or union whose members leave more than `limit` bytes uncovered, or nil. libbpf
+    /// fills such a hole with one `long: 64;` line per 8 bytes, so a size field claiming
+    /// gigabytes would produce gigabytes of text.
+    static func hugePadding(in btf: BTF, limit: Int = 8 << 20) -> UInt32? {
+        for type in btf.types {
+            let size: Int, members: [BTFMember], isUnion: Bool
+            switch type.kind {
+            case .structure(let s, let m): (size, members, isUnion) = (s, m, false)
+            case .union(let s, let m): (size, members, isUnion) = (s, m, true)
+            default: continue
+            }
+            guard size > limit else { continue }
+            let sizes = members.map { btf.resolvedSize(of: $0.type) ?? 0 }
+            let covered = isUnion ? (sizes.max() ?? 0) : sizes.reduce(0, +)
+            if size - covered > limit { return type.id }
+        }
+        return nil
+    }
+
     static func errorMessage(_ code: Int32) -> String {
         switch -code {
         case 12: "out of memory"
         case 22: "invalid BTF"
         case 7: "BTF too large"
+        case 27: "the C text would exceed 64 MiB (a struct claims an enormous size)"
         case 95: "unsupported BTF"
         default: "error \(code)"
         }

@@ -20,8 +20,16 @@ struct output_buffer {
     int after_open_parenthesis;
 };
 
+/// The most C text a dump may produce (a whole kernel's vmlinux.h is a few MiB). A struct whose
+/// size field claims gigabytes makes libbpf pad it with `long: 64;` lines; stop instead.
+static const size_t maximum_output = (size_t)64 << 20;
+
 static int reserve(struct output_buffer *buffer, size_t extra) {
     if (buffer->length + extra + 1 <= buffer->capacity) return 0;
+    if (buffer->length + extra + 1 > maximum_output) {
+        buffer->failed = -EFBIG;
+        return -EFBIG;
+    }
     size_t capacity = buffer->capacity ? buffer->capacity : 4096;
     while (capacity < buffer->length + extra + 1) capacity *= 2;
     char *data = realloc(buffer->data, capacity);
@@ -34,7 +42,7 @@ static int reserve(struct output_buffer *buffer, size_t extra) {
 static void append_text(struct output_buffer *buffer, const char *text) {
     size_t length = strlen(text);
     if (reserve(buffer, length) != 0) {
-        buffer->failed = 1;
+        if (!buffer->failed) buffer->failed = -ENOMEM;
         return;
     }
     memcpy(buffer->data + buffer->length, text, length + 1);
@@ -65,8 +73,12 @@ static void collect(void *context, const char *format, va_list arguments) {
     va_copy(copy, arguments);
     int needed = vsnprintf(NULL, 0, format, copy);
     va_end(copy);
-    if (needed < 0 || reserve(buffer, (size_t)needed) != 0) {
-        buffer->failed = 1;
+    if (needed < 0) {
+        buffer->failed = -EINVAL;
+        return;
+    }
+    if (reserve(buffer, (size_t)needed) != 0) {
+        if (!buffer->failed) buffer->failed = -ENOMEM;
         return;
     }
     vsnprintf(buffer->data + buffer->length, (size_t)needed + 1, format, arguments);
@@ -95,10 +107,10 @@ static int dump_all_types(const void *data, size_t size, int pointer_size, char 
     }
     int result = 0;
     unsigned int count = btf__type_cnt(btf);
-    for (unsigned int id = 1; id < count && result == 0; id++) result = btf_dump__dump_type(dumper, id);
+    for (unsigned int id = 1; id < count && result == 0 && !buffer.failed; id++) result = btf_dump__dump_type(dumper, id);
     btf_dump__free(dumper);
     btf__free(btf);
-    if (result == 0 && buffer.failed) result = -ENOMEM;
+    if (result == 0 && buffer.failed) result = buffer.failed;
     if (result != 0) {
         free(buffer.data);
         return result;

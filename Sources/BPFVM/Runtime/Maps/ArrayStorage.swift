@@ -1,18 +1,24 @@
-/// The storage of an array or per-thread array map: `max_entries` value slots of
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The storage of an array or per-thread array map, which owns its memory: `max_entries` value slots of
 /// `round_up(value_size, 8)` bytes, zero-initialised, in one allocation that never moves.
 ///
 /// A per-thread array holds one such block per thread slot, slot-major, so each thread touches
 /// only its own pages. Lookups take no lock; updates copy bytes, so a reader racing an update
 /// of the same value may see a mix of old and new bytes, as in the kernel without `BPF_F_LOCK`.
-struct ArrayStorage {
+final class ArrayStorage {
+    let memory: StableMemory
     let values: UnsafeMutableRawPointer
     let valueSize: Int
     let stride: Int
     let maxEntries: Int
     let slotCount: Int
+    let slotSize: Int
+    let slotKey: pthread_key_t
 
     var isPerThread: Bool { slotCount > 1 }
-    var slotSize: Int { stride * maxEntries }
     var totalSize: Int { slotSize * slotCount }
 
     /// The bytes an array of this definition needs.
@@ -22,13 +28,19 @@ struct ArrayStorage {
         return layout.size
     }
 
-    init(_ definition: MapDefinition, memory: UnsafeMutableRawPointer, slotCount: Int) {
-        values = memory
+    /// Allocates zeroed storage for `definition` with `slotCount` copies of every value.
+    init(_ definition: MapDefinition, slotCount: Int) throws(MapError) {
+        memory = try StableMemory.allocate(try Self.size(of: definition, slotCount: slotCount), mapName: definition.name)
+        values = memory.base
         valueSize = definition.valueSize
         stride = roundUp(definition.valueSize, to: 8)
         maxEntries = definition.maxEntries
         self.slotCount = slotCount
+        slotSize = stride * maxEntries
+        slotKey = ThreadSlots.shared.key
     }
+
+    deinit { memory.release() }
 
     @inline(__always)
     func value(at index: Int, slot: Int) -> UnsafeMutableRawPointer {
@@ -42,7 +54,7 @@ struct ArrayStorage {
     func lookup(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
         let index = Int(index(key))
         guard index < maxEntries else { return nil }
-        return value(at: index, slot: isPerThread ? ThreadSlots.shared.current : 0)
+        return value(at: index, slot: isPerThread ? ThreadSlots.current(key: slotKey) : 0)
     }
 
     /// The value for `key` in thread slot `slot` (for per-thread arrays).
@@ -62,7 +74,7 @@ struct ArrayStorage {
         if mode == .noExist { throw .keyExists }
         switch write {
         case .currentThread:
-            self.value(at: Int(index), slot: isPerThread ? ThreadSlots.shared.current : 0)
+            self.value(at: Int(index), slot: isPerThread ? ThreadSlots.current(key: slotKey) : 0)
                 .copyMemory(from: value, byteCount: valueSize)
         case .everySlot:
             for slot in 0..<slotCount {

@@ -1,7 +1,10 @@
 import Atomics
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The storage of a hash, per-thread hash or LRU hash map: `max_entries` preallocated elements
-/// in one allocation that never moves, chained into `2^k ≥ max_entries` buckets.
+/// in one allocation that never moves and that the storage owns, chained into `2^k ≥ max_entries` buckets.
 ///
 /// Layout (one `mmap`): a control block (free-list head, element count, LRU list), the buckets
 /// (chain head and spin lock, 8 bytes each), per-element metadata (chain link, hash, free-list
@@ -21,7 +24,7 @@ import Atomics
 ///   eviction walks from the least recently inserted end, gives referenced elements a second
 ///   chance (clears the bit and moves them to the front) and evicts the first unreferenced one:
 ///   the kernel's approximation of LRU, exact for single-threaded insert/lookup sequences.
-struct HashStorage {
+final class HashStorage {
     // Control block offsets.
     private static let freeHeadOffset = 0
     private static let freshOffset = 8
@@ -46,6 +49,7 @@ struct HashStorage {
     /// No element (LRU list ends).
     private static let none = UInt32.max
 
+    let memory: StableMemory
     let control: UnsafeMutableRawPointer
     let buckets: UnsafeMutableRawPointer
     let meta: UnsafeMutableRawPointer
@@ -60,9 +64,10 @@ struct HashStorage {
     let bucketMask: UInt32
     let slotCount: Int
     let isLRU: Bool
+    let slotSize: Int
+    let slotKey: pthread_key_t
 
     var isPerThread: Bool { slotCount > 1 }
-    var slotSize: Int { valueStride * capacity }
     var valuesSize: Int { slotSize * slotCount }
 
     private struct Offsets {
@@ -88,15 +93,11 @@ struct HashStorage {
         return count
     }
 
-    /// The bytes a hash map of this definition needs.
-    static func size(of definition: MapDefinition, slotCount: Int) throws(MapError) -> Int {
-        try offsets(definition, slotCount: slotCount).size
-    }
-
-    /// Lays the storage out in `memory` (zeroed, at least ``size(of:slotCount:)`` bytes) and
-    /// initialises the buckets and lists.
-    init(_ definition: MapDefinition, memory: UnsafeMutableRawPointer, slotCount: Int) throws(MapError) {
+    /// Allocates the storage for `definition` and initialises the buckets and lists.
+    init(_ definition: MapDefinition, slotCount: Int) throws(MapError) {
         let offsets = try Self.offsets(definition, slotCount: slotCount)
+        memory = try StableMemory.allocate(offsets.size, mapName: definition.name)
+        let memory = memory.base
         control = memory
         buckets = memory + offsets.buckets
         meta = memory + offsets.meta
@@ -111,12 +112,16 @@ struct HashStorage {
         bucketMask = UInt32(bucketCount - 1)
         self.slotCount = slotCount
         isLRU = definition.type == .lruHash
+        slotSize = valueStride * capacity
+        slotKey = ThreadSlots.shared.key
         for bucket in 0..<bucketCount {
             buckets.storeBytes(of: Self.nullsBit | UInt32(bucket), toByteOffset: bucket * 8, as: UInt32.self)
         }
         control.storeBytes(of: Self.none, toByteOffset: Self.lruHeadOffset, as: UInt32.self)
         control.storeBytes(of: Self.none, toByteOffset: Self.lruTailOffset, as: UInt32.self)
     }
+
+    deinit { memory.release() }
 
     // MARK: - Addresses
 
@@ -165,12 +170,13 @@ struct HashStorage {
         }
     }
 
-    /// The value of `key` (the calling thread's copy for per-thread maps), or nil.
-    @inline(__always)
+    /// The value of `key` (the calling thread's copy for per-thread maps), or nil. Not inlined,
+    /// so that the array path of `Map.lookup(key:)` stays small.
+    @inline(never)
     func lookup(_ key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
         guard let index = find(key, hash: KeyHashing.hash(key, count: keySize)) else { return nil }
         if isLRU { markReferenced(index) }
-        return value(index, slot: isPerThread ? ThreadSlots.shared.current : 0)
+        return value(index, slot: isPerThread ? ThreadSlots.current(key: slotKey) : 0)
     }
 
     /// The value of `key` in thread slot `slot`, or nil.
@@ -251,7 +257,7 @@ struct HashStorage {
         }
         switch write {
         case .currentThread:
-            let current = ThreadSlots.shared.current
+            let current = ThreadSlots.current(key: slotKey)
             if isNew {
                 for slot in 0..<slotCount where slot != current {
                     value(index, slot: slot).initializeMemory(as: UInt8.self, repeating: 0, count: valueSize)
@@ -378,11 +384,11 @@ struct HashStorage {
     }
     private var lruHead: UInt32 {
         get { control.load(fromByteOffset: Self.lruHeadOffset, as: UInt32.self) }
-        nonmutating set { control.storeBytes(of: newValue, toByteOffset: Self.lruHeadOffset, as: UInt32.self) }
+        set { control.storeBytes(of: newValue, toByteOffset: Self.lruHeadOffset, as: UInt32.self) }
     }
     private var lruTail: UInt32 {
         get { control.load(fromByteOffset: Self.lruTailOffset, as: UInt32.self) }
-        nonmutating set { control.storeBytes(of: newValue, toByteOffset: Self.lruTailOffset, as: UInt32.self) }
+        set { control.storeBytes(of: newValue, toByteOffset: Self.lruTailOffset, as: UInt32.self) }
     }
 
     private func listPushFront(_ index: Int) {
@@ -460,7 +466,7 @@ struct HashStorage {
         let bucket = Int(hash & bucketMask)
         return lock(bucket).withLock {
             guard let found = findLocked(key, hash: hash, bucket: bucket) else { return false }
-            let chosen = slot ?? (isPerThread ? ThreadSlots.shared.current : 0)
+            let chosen = slot ?? (isPerThread ? ThreadSlots.current(key: slotKey) : 0)
             output.copyMemory(from: value(found.index, slot: chosen), byteCount: valueSize)
             return true
         }

@@ -33,9 +33,9 @@ public final class Map: @unchecked Sendable {
 
     let storage: Storage
     let programs: ProgramTable?
-    private let memory: StableMemory?
     let frozenFlag = Atomic<Bool>(false)
 
+    /// The type-specific storage; each owns its memory and releases it with the map.
     enum Storage {
         case array(ArrayStorage)
         case hash(HashStorage)
@@ -49,43 +49,14 @@ public final class Map: @unchecked Sendable {
         try definition.validate()
         self.definition = definition
         let slots = definition.type.isPerThread ? ThreadSlots.shared.capacity : 1
+        programs = definition.type == .programArray ? ProgramTable(capacity: definition.maxEntries) : nil
         switch definition.type {
-        case .array, .perThreadArray:
-            let memory = try StableMemory.allocate(try ArrayStorage.size(of: definition, slotCount: slots),
-                                                   mapName: definition.name)
-            self.memory = memory
-            storage = .array(ArrayStorage(definition, memory: memory.base, slotCount: slots))
-            programs = nil
-        case .hash, .perThreadHash, .lruHash:
-            let memory = try StableMemory.allocate(try HashStorage.size(of: definition, slotCount: slots),
-                                                   mapName: definition.name)
-            do {
-                storage = .hash(try HashStorage(definition, memory: memory.base, slotCount: slots))
-            } catch {
-                memory.release()
-                throw error
-            }
-            self.memory = memory
-            programs = nil
-        case .queue, .stack:
-            let memory = try StableMemory.allocate(try QueueStorage.size(of: definition), mapName: definition.name)
-            self.memory = memory
-            storage = .queue(QueueStorage(definition, memory: memory.base))
-            programs = nil
-        case .ringBuffer:
-            memory = nil
-            storage = .ring(try RingBuffer.create(definition))
-            programs = nil
-        case .programArray:
-            memory = nil
-            storage = .programs
-            programs = ProgramTable(capacity: definition.maxEntries)
+        case .array, .perThreadArray: storage = .array(try ArrayStorage(definition, slotCount: slots))
+        case .hash, .perThreadHash, .lruHash: storage = .hash(try HashStorage(definition, slotCount: slots))
+        case .queue, .stack: storage = .queue(try QueueStorage(definition))
+        case .ringBuffer: storage = .ring(try RingBuffer(definition))
+        case .programArray: storage = .programs
         }
-    }
-
-    deinit {
-        memory?.release()
-        if case .ring(let ring) = storage { ring.release() }
     }
 
     func fail(_ reason: MapError.Reason) -> MapError { MapError(mapName: definition.name, reason: reason) }

@@ -1,16 +1,17 @@
 /// The storage of a queue (FIFO) or stack (LIFO) map: a ring of `max_entries` values in one
-/// allocation, guarded by a spin lock, with the kernel's `queue_stack_maps.c` semantics.
+/// allocation it owns, guarded by a spin lock, with the kernel's `queue_stack_maps.c` semantics.
 ///
 /// Push onto a full map fails with `E2BIG` unless the flags are `BPF_EXIST`, which drops the
 /// oldest element (for stacks too: the bottom one). Pop and peek on an empty map fail with
 /// `ENOENT`. Values are copied in and out; programs never get pointers into the ring.
-struct QueueStorage {
+final class QueueStorage {
     // Control block: lock, index of the oldest element, element count.
     private static let lockOffset = 0
     private static let oldestOffset = 8
     private static let countOffset = 16
     private static let controlSize = 64
 
+    let memory: StableMemory
     let control: UnsafeMutableRawPointer
     let elements: UnsafeMutableRawPointer
     let valueSize: Int
@@ -25,23 +26,26 @@ struct QueueStorage {
         return layout.size
     }
 
-    init(_ definition: MapDefinition, memory: UnsafeMutableRawPointer) {
-        control = memory
-        elements = memory + Self.controlSize
+    init(_ definition: MapDefinition) throws(MapError) {
+        memory = try StableMemory.allocate(try Self.size(of: definition), mapName: definition.name)
+        control = memory.base
+        elements = memory.base + Self.controlSize
         valueSize = definition.valueSize
         stride = roundUp(definition.valueSize, to: 8)
         capacity = definition.maxEntries
         isStack = definition.type == .stack
     }
 
+    deinit { memory.release() }
+
     private var lock: SpinLock { SpinLock(control + Self.lockOffset) }
     private var oldest: Int {
         get { control.load(fromByteOffset: Self.oldestOffset, as: Int.self) }
-        nonmutating set { control.storeBytes(of: newValue, toByteOffset: Self.oldestOffset, as: Int.self) }
+        set { control.storeBytes(of: newValue, toByteOffset: Self.oldestOffset, as: Int.self) }
     }
     private var storedCount: Int {
         get { control.load(fromByteOffset: Self.countOffset, as: Int.self) }
-        nonmutating set { control.storeBytes(of: newValue, toByteOffset: Self.countOffset, as: Int.self) }
+        set { control.storeBytes(of: newValue, toByteOffset: Self.countOffset, as: Int.self) }
     }
     private func element(_ position: Int) -> UnsafeMutableRawPointer {
         elements + (position % capacity) * stride

@@ -14,7 +14,7 @@ import Glibc
 /// `round_up(size + 8, 8)` bytes; the producer may run at most `size - 1` bytes ahead of the
 /// consumer. Producers serialise on a spin lock; submit and discard only flip the header
 /// atomically; the consumer stops at the first busy record and releases space as it goes.
-struct RingBuffer {
+final class RingBuffer {
     static let busyBit: UInt32 = 1 << 31
     static let discardBit: UInt32 = 1 << 30
     static let headerSize = 8
@@ -37,12 +37,12 @@ struct RingBuffer {
     private var producerLock: SpinLock { SpinLock(base + StableMemory.pageSize + 64) }
 
     /// Maps a ring of `definition.maxEntries` data bytes (validated: a power-of-two number of pages).
-    static func create(_ definition: MapDefinition) throws(MapError) -> RingBuffer {
+    init(_ definition: MapDefinition) throws(MapError) {
         let page = StableMemory.pageSize
         let size = definition.maxEntries
         let mappingSize = 2 * page + 2 * size
         let failure = MapError(mapName: definition.name, reason: .outOfMemory(bytes: mappingSize))
-        let fd = anonymousFile()
+        let fd = Self.anonymousFile()
         guard fd >= 0 else { throw failure }
         defer { close(fd) }
         guard ftruncate(fd, off_t(size)) == 0 else { throw failure }
@@ -57,9 +57,14 @@ struct RingBuffer {
             munmap(base, mappingSize)
             throw failure
         }
-        base.storeBytes(of: magic, toByteOffset: magicOffset, as: UInt64.self)
-        return RingBuffer(base: base, data: base + 2 * page, size: size, mappingSize: mappingSize)
+        base.storeBytes(of: Self.magic, toByteOffset: Self.magicOffset, as: UInt64.self)
+        self.base = base
+        data = base + 2 * page
+        self.size = size
+        self.mappingSize = mappingSize
     }
+
+    deinit { munmap(base, mappingSize) }
 
     /// A file descriptor for shared anonymous memory: `memfd_create` (looked up at run time,
     /// as Glibc's Swift overlay does not export it), else a POSIX shared memory object that is
@@ -76,8 +81,6 @@ struct RingBuffer {
         if fd >= 0 { shm_unlink(path) }
         return fd
     }
-
-    func release() { munmap(base, mappingSize) }
 
     // MARK: - Producer side
 

@@ -14,7 +14,9 @@ final class ThreadSlots: Sendable {
 
     /// How many slots every per-thread map holds: `max(64, 4 × configured CPUs)`, at most 1024.
     let capacity: Int
-    private let key: pthread_key_t
+    /// The `pthread` key holding each thread's encoded slot; storages keep a copy so that their
+    /// hot paths skip the lazy initialisation check of ``shared``.
+    let key: pthread_key_t
     private let state: Mutex<State>
 
     private struct State {
@@ -38,9 +40,13 @@ final class ThreadSlots: Sendable {
 
     /// The calling thread's slot, assigned on first use.
     @inline(__always)
-    var current: Int {
+    var current: Int { Self.current(key: key) }
+
+    /// The calling thread's slot, given ``key``.
+    @inline(__always)
+    static func current(key: pthread_key_t) -> Int {
         if let value = pthread_getspecific(key) { return Int(UInt(bitPattern: value) >> 1) - 1 }
-        return assign()
+        return shared.assign()
     }
 
     @inline(never)
