@@ -29,7 +29,7 @@ public enum BTFDump {
             throw .invalidBTF(error)
         }
         if let id = CDumper.unguardedCycle(in: btf) { throw .unprintableCycle(typeID: id) }
-        if let id = CDumper.hugePadding(in: btf) { throw .hugePadding(typeID: id) }
+        if let id = CDumper.unprintableSize(in: btf) { throw .unprintableSize(typeID: id) }
         let body = try CDumper.declarations(btfBytes, pointerSize: pointerSize)
         return CDumper.preamble + body + CDumper.epilogue
     }

@@ -88,13 +88,17 @@ enum CDumper {
         return nil
     }
 
-    /// A struct or union whose members leave more than `limit` bytes uncovered, or nil. libbpf
-    /// fills such a hole with one `long: 64;` line per 8 bytes, so a size field claiming
-    /// gigabytes would produce gigabytes of text.
-    static func hugePadding(in btf: BTF, limit: Int = 8 << 20) -> UInt32? {
+    /// A type whose size libbpf's C dumper turns into a flood of padding, or nil: an INT of more
+    /// than 16 bytes (the kernel only checks that its bits fit), or a struct or union whose
+    /// members leave more than `limit` bytes uncovered. libbpf fills holes with one `long: 64;`
+    /// line per 8 bytes, so a size field claiming gigabytes would produce gigabytes of text.
+    static func unprintableSize(in btf: BTF, limit: Int = 8 << 20) -> UInt32? {
         for type in btf.types {
             let size: Int, members: [BTFMember], isUnion: Bool
             switch type.kind {
+            case .int(let intSize, _, _, _):
+                if intSize > 16 { return type.id }
+                continue
             case .structure(let s, let m): (size, members, isUnion) = (s, m, false)
             case .union(let s, let m): (size, members, isUnion) = (s, m, true)
             default: continue

@@ -169,6 +169,11 @@ struct JSONWriter {
 
     private mutating func put(_ text: String) {
         output += "\""
+        if !text.utf8.contains(where: { $0 == 0x5c || $0 == 0x22 || ($0 < 0x0e && $0 >= 0x08) }) {
+            output += text
+            output += "\""
+            return
+        }
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\t": output += "\\t"

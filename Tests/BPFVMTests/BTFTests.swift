@@ -626,6 +626,22 @@ struct BTFValidationTests {
         let long = b.name(String(repeating: "a", count: 200_000))
         for index in 0..<20_000 { b.add(1, name: long + UInt32(index), 4, [32]) }
         #expect(throws: BTFError(.stringSection, .namesTooLarge)) { try BTF(bytes: b.bytes()) }
+        var same = BTFBuilder()
+        let tag = same.name(String(repeating: "t", count: 100_000))
+        _ = same.int()
+        for _ in 0..<50_000 { same.add(18, name: tag, 1) }
+        #expect(throws: BTFError(.stringSection, .namesTooLarge)) { try BTF(bytes: same.bytes()) }
+    }
+
+    @Test("Many FUNCs sharing one long prototype are checked in linear time")
+    func btfSharedPrototype() throws {
+        var b = BTFBuilder()
+        let int = b.int()
+        let x = b.name("x")
+        let proto = b.add(13, vlen: 60_000, int, [UInt32]((0..<60_000).flatMap { _ in [x, int] }))
+        for index in 0..<20_000 { b.add(12, name: b.name("f\(index)"), vlen: 1, proto) }
+        let btf = try BTF(bytes: b.bytes())
+        #expect(btf.count == 20_003)
     }
 }
 

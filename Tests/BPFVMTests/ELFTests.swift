@@ -298,6 +298,9 @@ private let elfMalformedCases: [ELFMalformedCase] = [
             { _ in .badLink(link: 1, expected: "a string table (SHT_STRTAB)") }),
     elfCase("symtab linked past the sections", change: { $0.sections[Obj.symtab].link = 99 }, ".symtab",
             { _ in .badLink(link: 99, expected: "a string table (SHT_STRTAB)") }),
+    elfCase("symtab linked to a compressed string table", change: {
+        $0.sections[Obj.maps] = .init(name: ".maps", type: 3, flags: 0x800, data: [0]); $0.sections[Obj.symtab].link = 5
+    }, ".maps", { _ in .compressedTable }),
     elfCase("symtab first global past the end", change: { $0.sections[Obj.symtab].info = 7 }, ".symtab",
             { _ in .badInfo(info: 7, expected: "the first non-local symbol (at most the 6 symbols)") }),
     elfCase("symbol in section 40", change: { $0.symbols[5].sectionIndex = 40 }, ".symtab",
@@ -514,8 +517,51 @@ struct ELFMalformedTests {
 
 // MARK: - Regression inputs found by the fuzzer
 
-/// Inputs the fuzzer produced that once misbehaved, as hex, with the error each must give.
-private let elfFuzzRegressions: [(name: String, hex: String, expected: ELFError?)] = []
+/// Small inputs from the fuzzer's corpus (FuzzTesting/Corpus/ELF), as hex, with the error each must give. The
+/// 10-minute campaigns found no crash; these pin down paths only mutated files reached (extended numbering with a
+/// wild offset, a reserved `e_shstrndx`, a compressed name table, ...). Add crash inputs here once fixed.
+private let elfFuzzRegressions: [(name: String, hex: String, expected: ELFError?)] = [
+    (name: "e_shentsize 0xffff", hex: """
+        7f454c460201010000000000000000000100f70001000000000000000000000000070000000000009802000000000000
+        000000004000ffbfffffffffffffff00
+        """,
+     expected: ELFError(location: "ELF header", reason: .wrongSectionHeaderSize(65535))),
+    (name: "extended numbering, e_shoff far past the end", hex: """
+        7f454c460201010000000000000000000100f70001000000000000000100000001000000060000000023000000007a00
+        0000000040000000000040000000611f30f141
+        """,
+     expected: ELFError(location: "ELF header", reason: .sectionHeadersOutOfRange(offset: 34339947158708992, count: 1, fileSize: 67))),
+    (name: "reserved e_shstrndx", hex: """
+        7f454c4602010100000e0000000000000100f70001000000280000000000000000000000000000002600000000000000
+        000000004000000000004000010006ffffff950000000001000000000000013200000200000008000000000000001800
+        00000000ff00
+        """,
+     expected: ELFError(location: "ELF header", reason: .sectionNameTableOutOfRange(index: 65286, sectionCount: 1))),
+    (name: "section 0 not SHT_NULL", hex: """
+        7f454c460201010000000000000000000100f7000100000000000000000000000000000000000000d900000000000000
+        00000000400000000000400002000100b400000000000000950000000000000000000000000000000000000000000000
+        0000000000000000240000000400f1ff000000000010000000000000000000000e000000120003000000000000000000
+        100000000000010002002e7465787400736f4f7074696f6e696e696d616c002e6c6c766d5f61646472736961006d696e
+        696d616c2e63002e737472746162002e73796d7461620000000000000000002d00000000000000000000000000000000
+        00000000000000000000000000000000000000000000000000000000000000000000000000000000002e000000030000
+        000000000000000000080000000000000099000000000000003e00000000000000000000000000000000000000000000
+        000000003f00000000
+        """,
+     expected: ELFError(location: "section header 0", reason: .firstSectionNotNull(type: 2949120))),
+    (name: "compressed section name table", hex: """
+        7f454c460201010000000000000000000100f7000100000000000000000000000000000000000000d800000000000000
+        00000000400000000000400004000100b400000000000000950000000000000000000000000000000000000000000000
+        0000000000000000240000000400f1ff000000000000000000000000000000000e000000120003000000000000000000
+        100000000000000002002e7465787400736f636b6574006d696e696d616c000e6c6c766d5f61646472736967006d696e
+        696d616c2e63002e737472746162002e73796d7461620000000000000000000000000000000000000000000000000000
+        000000000000000000000000000000000000000000000000000000000000000000000000000000002e00000003000000
+        0008000000000000000000000000000099000000000000003e000000000000000000000000000000db00000000000000
+        000000000000000000000100000000000000030000000000000000008800000000000000020000000800000000000000
+        180000000000000016000000034cff6f0000008000000000000000000000000098000000000000000100000000000000
+        0300000000000000000088c50000000000010000000200000008000000000000001800000000000000
+        """,
+     expected: ELFError(location: "section header 1", reason: .compressedTable)),
+]
 
 @Test("fuzzer regression inputs fail cleanly", arguments: elfFuzzRegressions.indices)
 private func elfFuzzRegression(_ index: Int) {

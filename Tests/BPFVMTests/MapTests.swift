@@ -802,6 +802,11 @@ func mapLookupPointersStayPut(type: MapType) throws {
     expectErrno(-EPERM) { () throws(MapError) in try queue.push(bytes(UInt64(1))) }
 }
 
+@Test func mapDescriptionFollowsBpftool() throws {
+    let map = try makeMap(.hash, entries: 1024, flags: 0x40, name: "counts")
+    #expect(map.description == "hash  name counts  flags 0x40  key 4B  value 8B  max_entries 1024")
+}
+
 @Test func mapOpaquePointerRoundTrip() throws {
     let map = try makeMap(.array, entries: 2)
     try map.update(bytes(UInt32(1)), bytes(UInt64(5)))

@@ -325,3 +325,20 @@ struct ProgsTests {
         #expect(stats.lookup(le(UInt32(0))) == le(UInt64(5)) + le(UInt64(2_106_364)) + le(UInt64(2_097_152)))
     }
 }
+
+@Suite("Loaded objects are freed", .enabled(if: Progs.isBuilt, Progs.skipReason))
+struct LoadedObjectLifetimeTests {
+    @Test("an object whose program array holds its own programs is freed when dropped")
+    func programArrayCycle() throws {
+        weak var weakObject: LoadedObject?
+        weak var weakMap: Map?
+        do {
+            let object = try Progs.load("tail_call")
+            weakObject = object
+            weakMap = object.map(named: "method_checks")
+            #expect(weakMap?.program(at: 0) != nil)
+        }
+        #expect(weakObject == nil)
+        #expect(weakMap == nil)
+    }
+}

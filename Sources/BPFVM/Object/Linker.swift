@@ -218,19 +218,6 @@ public enum Linker {
             }
         }
 
-        /// The linked index of a BTF.ext record's byte offset in `section`, if that code was linked.
-        func linkedIndex(byteOffset: Int, section: String) -> Int? {
-            guard let sectionIndex = object.elf.sections.first(where: { $0.name == section })?.index,
-                  byteOffset % 8 == 0 else { return nil }
-            let slot = byteOffset / 8
-            for function in order where function.sectionIndex == sectionIndex {
-                if slot >= function.start && slot < function.start + function.count {
-                    return placed[function.key]! + slot - function.start
-                }
-            }
-            return nil
-        }
-
         func functionInfo() -> [FunctionInfo] {
             var infos: [FunctionInfo] = []
             for function in order {
@@ -247,14 +234,13 @@ public enum Linker {
             var lines: [LineInfo] = []
             for function in order {
                 let section = object.elf.sections[function.sectionIndex].name
+                let base = placed[function.key]!
                 for record in ext.lineInfo[section] ?? [] {
-                    guard let index = linkedIndex(byteOffset: record.instructionOffset, section: section),
-                          order.contains(where: { $0.key == function.key }),
-                          record.instructionOffset / 8 >= function.start,
-                          record.instructionOffset / 8 < function.start + function.count
-                    else { continue }
-                    lines.append(LineInfo(instructionIndex: index, fileName: record.fileName, source: record.line,
-                                          lineNumber: record.lineNumber, column: record.column))
+                    let slot = record.instructionOffset / 8
+                    guard record.instructionOffset % 8 == 0, slot >= function.start,
+                          slot < function.start + function.count else { continue }
+                    lines.append(LineInfo(instructionIndex: base + slot - function.start, fileName: record.fileName,
+                                          source: record.line, lineNumber: record.lineNumber, column: record.column))
                 }
             }
             return lines

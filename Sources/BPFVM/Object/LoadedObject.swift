@@ -43,6 +43,12 @@ public final class LoadedObject: @unchecked Sendable {
         self.maps = maps
     }
 
+    deinit {
+        // A program array holds its programs strongly and each program's interpreter holds the
+        // object's maps: break that cycle.
+        for map in maps where map.definition.type == .programArray { map.removeAllPrograms() }
+    }
+
     /// Whether `load()` has run.
     public private(set) var isLoaded = false
 

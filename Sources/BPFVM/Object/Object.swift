@@ -122,7 +122,8 @@ public struct Object: Sendable {
                 case "values":
                     // __array(values, ...): initial values filled through .rel.maps.
                     let start = symbol.value + UInt64(member.bitOffset / 8)
-                    for relocation in relocations where relocation.offset >= start {
+                    let end = symbol.value + symbol.size
+                    for relocation in relocations where relocation.offset >= start && relocation.offset < end {
                         let slot = Int(relocation.offset - start) / 8
                         guard relocation.symbolIndex < elf.symbols.count else { continue }
                         initialPrograms[slot] = elf.symbols[relocation.symbolIndex].name

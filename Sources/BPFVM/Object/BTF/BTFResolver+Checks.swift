@@ -13,13 +13,21 @@ extension BTFResolver {
 
     /// `btf_func_check`: a FUNC's type is a FUNC_PROTO whose parameters are named (extern
     /// declarations, never loaded into a kernel, may leave them unnamed).
-    func checkFunction(_ id: UInt32, proto: UInt32, linkage: BTFFunctionLinkage) throws(BTFError) {
+    mutating func checkFunction(_ id: UInt32, proto: UInt32, linkage: BTFFunctionLinkage) throws(BTFError) {
         guard case .functionProto(_, let parameters) = kind(proto) else {
             throw BTFError(.type(id), .invalidReference(what: "FUNC prototype", id: proto, kind: kindName(proto)))
         }
         guard linkage != .external else { return }
-        for (index, parameter) in parameters.enumerated() where parameter.nameOffset == 0 && parameter.type != 0 {
-            throw BTFError(.type(id), .invalidParameter(index: index, detail: "a function's parameters must be named"))
+        // Many FUNCs may share one long prototype: look at each prototype once.
+        let unnamed: Int
+        if let known = firstUnnamedParameter[proto] {
+            unnamed = known
+        } else {
+            unnamed = parameters.firstIndex { $0.nameOffset == 0 && $0.type != 0 } ?? -1
+            firstUnnamedParameter[proto] = unnamed
+        }
+        if unnamed >= 0 {
+            throw BTFError(.type(id), .invalidParameter(index: unnamed, detail: "a function's parameters must be named"))
         }
     }
 
@@ -44,22 +52,11 @@ extension BTFResolver {
             if isResolveSourceOnly(type) {
                 throw BTFError(.type(id), .invalidParameter(index: index, detail: "type [\(type)] is a \(kindName(type))"))
             }
-            if parameter.nameOffset != 0 && !isIdentifier(parameter) {
-                throw BTFError(.type(id), .invalidParameter(index: index, detail: "'\(parameter.name)' is not a valid identifier"))
-            }
             if needsResolve(type) && !isResolved(type) { try resolve(type) }
             guard sizedType(type) != nil else {
                 throw BTFError(.type(id), .invalidParameter(index: index, detail: "type [\(type)] has no size"))
             }
         }
-    }
-
-    func isIdentifier(_ parameter: BTFParameter) -> Bool {
-        let bytes = Array(parameter.name.utf8)
-        guard let first = bytes.first, BTFStringTable.isIdentifierStart(first),
-              bytes.count <= BTFStringTable.maximumIdentifierLength
-        else { return false }
-        return bytes.dropFirst().allSatisfy(BTFStringTable.isIdentifierContinuation)
     }
 
     /// `btf_check_type_tags`: in every chain of modifiers, TYPE_TAGs come first; chains are at

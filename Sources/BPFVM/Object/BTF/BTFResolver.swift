@@ -25,6 +25,8 @@ struct BTFResolver {
     var mode: Mode = .undecided
     /// The type `resolve` started from, where loop and depth errors are reported.
     var root: UInt32 = 0
+    /// For each FUNC_PROTO a FUNC used, its first unnamed parameter (-1 for none).
+    var firstUnnamedParameter: [UInt32: Int] = [:]
 
     init(types: [BTFType]) {
         self.types = types
@@ -146,16 +148,15 @@ struct BTFResolver {
 
     /// `btf_resolve`: resolves `id` and everything it needs.
     mutating func resolve(_ id: UInt32) throws(BTFError) {
-        let savedRoot = root
         root = id
         mode = .undecided
         stack.removeAll(keepingCapacity: true)
         try push(id)
+        // Each step pushes a type never visited before, pops one, or throws: at most 2n steps.
         while let vertex = stack.last {
             try step(vertex)
         }
         guard isResolveValid(id) else { throw BTFError(.type(id), .invalidResolveState) }
-        root = savedRoot
     }
 
     mutating func step(_ vertex: Vertex) throws(BTFError) {
@@ -350,7 +351,8 @@ struct BTFResolver {
             return !isModifier(resolvedID) && !isVariable(resolvedID) && !isDataSection(resolvedID)
         case .array(let element, _, let count):
             guard let sized = sizedType(element), !isModifier(sized.id) else { return false }
-            return count * sized.size == resolvedSize
+            let (product, overflow) = count.multipliedReportingOverflow(by: sized.size)
+            return !overflow && product == resolvedSize
         default:
             return false
         }

@@ -60,9 +60,10 @@ struct BTFStringTable: Sendable {
     }
 }
 
-/// Decodes the names a BTF's records refer to, once per offset, within a budget of scanned
-/// bytes proportional to the input: many records naming distinct offsets inside one long
-/// string would otherwise cost time and memory quadratic in the input's size.
+/// Decodes the names a BTF's records refer to, once per offset, within a budget of name bytes
+/// proportional to the input. Every use of a name is charged, so the work that follows (hashing,
+/// comparing, printing names) stays linear too: records naming distinct offsets inside one long
+/// string, or one long string many times, would otherwise cost time quadratic in the input.
 final class BTFNameDecoder {
     let table: BTFStringTable
     private var cache: [UInt32: (text: String, isIdentifier: Bool, isEmpty: Bool)] = [:]
@@ -76,7 +77,11 @@ final class BTFNameDecoder {
 
     /// The string at a valid `offset`, whether it is a valid identifier, and whether it is empty.
     func lookup(_ offset: UInt32) throws(BTFError) -> (text: String, isIdentifier: Bool, isEmpty: Bool) {
-        if let cached = cache[offset] { return cached }
+        if let cached = cache[offset] {
+            budget -= cached.text.utf8.count + 1
+            guard budget >= 0 else { throw BTFError(.stringSection, .namesTooLarge) }
+            return cached
+        }
         guard let raw = table.rawString(at: offset) else {
             return ("", false, true)
         }

@@ -283,6 +283,10 @@ struct BTFTypeDecoder {
                 let nameOffset = reader.u32(data + index * 8), type = reader.u32(data + index * 8 + 4)
                 let name = try componentName(nameOffset, index: index)
                 try requireTypeID(type, what: "parameter type", allowVoid: true, component: index)
+                // The kernel checks this in btf_func_proto_check, once all types are known.
+                if nameOffset != 0 && !name.isIdentifier {
+                    throw fail(.invalidParameter(index: index, detail: "'\(name.text)' is not a valid identifier"))
+                }
                 parameters.append(BTFParameter(name: name.text, nameOffset: nameOffset, type: type))
             }
             return .functionProto(returnType: sizeField, parameters: parameters)

@@ -17,7 +17,7 @@ public enum StandardHelpers {
         Helper(id: 1, name: "map_lookup_elem", arguments: [.mapPointer, .mapKey], returns: .mapValueOrNull) {
             map, key, _, _, _, _ in
             guard let key = pointer(key) else { return 0 }
-            return UInt64(UInt(bitPattern: Map.fromOpaque(pointer(map)!).lookup(key: key)))
+            return UInt64(UInt(bitPattern: Map.lookup(pointer(map)!, key: key)))
         },
         Helper(id: 2, name: "map_update_elem", arguments: [.mapPointer, .mapKey, .mapValue, .anything]) {
             map, key, value, flags, _, _ in

@@ -21,7 +21,8 @@ extension Map {
 
     /// The value of `key` (this thread's copy for per-thread maps; the next element for queues
     /// and stacks, as `BPF_MAP_LOOKUP_ELEM` peeks), or nil when absent, when the key has the wrong
-    /// length, or for ring buffers and program arrays.
+    /// length, or for ring buffers and program arrays. As in the kernel, a host lookup does not
+    /// count as a use of an LRU entry.
     public func lookup(_ key: [UInt8]) -> [UInt8]? {
         guard key.count == definition.keySize else { return nil }
         switch storage {

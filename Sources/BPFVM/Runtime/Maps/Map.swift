@@ -31,11 +31,25 @@ public final class Map: @unchecked Sendable {
     /// What the map is, as created.
     public let definition: MapDefinition
 
-    let storage: Storage
+    // Exactly one storage is set, retained by hand (released in deinit): through `Unmanaged`
+    // the hot paths reach it without any reference counting.
+    private let arrayStorage: Unmanaged<ArrayStorage>?
+    private let hashStorage: Unmanaged<HashStorage>?
+    private let queueStorage: Unmanaged<QueueStorage>?
+    private let ringStorage: Unmanaged<RingBuffer>?
     let programs: ProgramTable?
     let frozenFlag = Atomic<Bool>(false)
 
-    /// The type-specific storage; each owns its memory and releases it with the map.
+    /// The type-specific storage, for code off the hot paths; each owns its memory and releases
+    /// it with the map.
+    var storage: Storage {
+        if let arrayStorage { return .array(arrayStorage.takeUnretainedValue()) }
+        if let hashStorage { return .hash(hashStorage.takeUnretainedValue()) }
+        if let queueStorage { return .queue(queueStorage.takeUnretainedValue()) }
+        if let ringStorage { return .ring(ringStorage.takeUnretainedValue()) }
+        return .programs
+    }
+
     enum Storage {
         case array(ArrayStorage)
         case hash(HashStorage)
@@ -49,14 +63,20 @@ public final class Map: @unchecked Sendable {
         try definition.validate()
         self.definition = definition
         let slots = definition.type.isPerThread ? ThreadSlots.shared.capacity : 1
-        programs = definition.type == .programArray ? ProgramTable(capacity: definition.maxEntries) : nil
-        switch definition.type {
-        case .array, .perThreadArray: storage = .array(try ArrayStorage(definition, slotCount: slots))
-        case .hash, .perThreadHash, .lruHash: storage = .hash(try HashStorage(definition, slotCount: slots))
-        case .queue, .stack: storage = .queue(try QueueStorage(definition))
-        case .ringBuffer: storage = .ring(try RingBuffer(definition))
-        case .programArray: storage = .programs
-        }
+        let type = definition.type
+        arrayStorage = type == .array || type == .perThreadArray
+            ? .passRetained(try ArrayStorage(definition, slotCount: slots)) : nil
+        hashStorage = type.isHash ? .passRetained(try HashStorage(definition, slotCount: slots)) : nil
+        queueStorage = type == .queue || type == .stack ? .passRetained(try QueueStorage(definition)) : nil
+        ringStorage = type == .ringBuffer ? .passRetained(try RingBuffer(definition)) : nil
+        programs = type == .programArray ? ProgramTable(capacity: definition.maxEntries) : nil
+    }
+
+    deinit {
+        arrayStorage?.release()
+        hashStorage?.release()
+        queueStorage?.release()
+        ringStorage?.release()
     }
 
     func fail(_ reason: MapError.Reason) -> MapError { MapError(mapName: definition.name, reason: reason) }
@@ -132,21 +152,17 @@ public final class Map: @unchecked Sendable {
     /// (queue, stack, ring buffer, program array). LRU maps mark the entry recently used.
     @inline(__always)
     public func lookup(key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
-        switch storage {
-        case .array(let array): return array.lookup(key)
-        case .hash(let hash): return hash.lookup(key)
-        case .queue, .ring, .programs: return nil
-        }
+        if let arrayStorage { return arrayStorage._withUnsafeGuaranteedRef { $0.lookup(key) } }
+        if let hashStorage { return hashStorage._withUnsafeGuaranteedRef { $0.lookup(key) } }
+        return nil
     }
 
     /// `map_lookup_percpu_elem`: the value of `key` in thread slot `threadSlot` of a per-thread
     /// map (slot 0 of other arrays and hash maps), or nil.
     public func lookup(key: UnsafeRawPointer, threadSlot: Int) -> UnsafeMutableRawPointer? {
-        switch storage {
-        case .array(let array): return array.lookup(key, slot: threadSlot)
-        case .hash(let hash): return hash.lookup(key, slot: threadSlot)
-        case .queue, .ring, .programs: return nil
-        }
+        if let arrayStorage { return arrayStorage._withUnsafeGuaranteedRef { $0.lookup(key, slot: threadSlot) } }
+        if let hashStorage { return hashStorage._withUnsafeGuaranteedRef { $0.lookup(key, slot: threadSlot) } }
+        return nil
     }
 
     /// `map_update_elem` from a program: `flags` is `BPF_ANY`, `BPF_NOEXIST` or `BPF_EXIST`
@@ -159,12 +175,31 @@ public final class Map: @unchecked Sendable {
 
     func write(key: UnsafeRawPointer, value: UnsafeRawPointer, flags: UInt64, copies: ValueWrite) throws(MapError) {
         do throws(MapError.Reason) {
+            // `_withUnsafeGuaranteedRef` only rethrows untyped errors: pass the reason out instead.
+            if let arrayStorage {
+                let failure = arrayStorage._withUnsafeGuaranteedRef { array -> MapError.Reason? in
+                    do throws(MapError.Reason) { try array.update(key, value, flags: flags, write: copies) } catch {
+                        return error
+                    }
+                    return nil
+                }
+                if let failure { throw failure }
+                return
+            }
+            if let hashStorage {
+                let failure = hashStorage._withUnsafeGuaranteedRef { hash -> MapError.Reason? in
+                    do throws(MapError.Reason) { try hash.update(key, value, flags: flags, write: copies) } catch {
+                        return error
+                    }
+                    return nil
+                }
+                if let failure { throw failure }
+                return
+            }
             switch storage {
-            case .array(let array): try array.update(key, value, flags: flags, write: copies)
-            case .hash(let hash): try hash.update(key, value, flags: flags, write: copies)
             case .queue: throw unsupported("update", instead: "map_push_elem").reason
             case .ring: throw unsupported("update", instead: "ringbuf_output or ringbuf_reserve").reason
-            case .programs: throw unsupported("update from a program", instead: "setProgram(_:at:) from the host").reason
+            default: throw unsupported("update from a program", instead: "setProgram(_:at:) from the host").reason
             }
         } catch {
             throw fail(error)
@@ -174,9 +209,17 @@ public final class Map: @unchecked Sendable {
     /// `map_delete_elem`: removes the entry (`-ENOENT` when absent). Arrays cannot delete
     /// (`-EINVAL`); a program array empties the slot.
     public func delete(key: UnsafeRawPointer) throws(MapError) {
+        if let hashStorage {
+            let failure = hashStorage._withUnsafeGuaranteedRef { hash -> MapError.Reason? in
+                do throws(MapError.Reason) { try hash.delete(key) } catch { return error }
+                return nil
+            }
+            if let failure { throw fail(failure) }
+            return
+        }
         switch storage {
-        case .hash(let hash):
-            do throws(MapError.Reason) { try hash.delete(key) } catch { throw fail(error) }
+        case .hash:
+            break
         case .programs:
             try removeProgram(at: key.loadUnaligned(as: UInt32.self))
         case .array: throw unsupported("delete", instead: "update to overwrite the value")
@@ -213,4 +256,13 @@ public struct ArrayLayout: @unchecked Sendable {
     public let values: UnsafeMutableRawPointer
     public let valueStride: Int
     public let maxEntries: Int
+}
+
+extension Map: CustomStringConvertible {
+    /// A summary in the style of `bpftool map show`:
+    /// `hash  name counts  flags 0x0  key 4B  value 8B  max_entries 1024`.
+    public var description: String {
+        "\(definition.type.name)  name \(definition.name)  flags 0x\(String(definition.flags, radix: 16))"
+            + "  key \(definition.keySize)B  value \(definition.valueSize)B  max_entries \(definition.maxEntries)"
+    }
 }
