@@ -47,5 +47,7 @@ let package = Package(
         .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM"], exclude: ["Programs"]),
         // Loads, links and runs the objects of progs/ (built by `make -C progs`).
         .testTarget(name: "ObjectTests", dependencies: ["BPFVM"]),
+        // Runs the bpfrun executable itself.
+        .testTarget(name: "bpfrunTests", dependencies: ["bpfrun"]),
     ]
 )

@@ -472,6 +472,20 @@ struct ELFMalformedTests {
             limit: bytes.count * 4 + 65_536))) { try ELFFile(bytes: bytes) }
     }
 
+    @Test("many REL sections for one target gather their relocations in linear time")
+    func manyRelocationSections() throws {
+        var object = ELFTestObject.valid
+        let extra = 20_000
+        object.sections += (0..<extra).map { _ in
+            .init(name: ".relsocket", type: 9, data: le(UInt64(24)) + le(UInt64(2) << 32 | 10), link: 6, info: 2,
+                  entrySize: 16)
+        }
+        let file = try ELFFile(bytes: object.build().bytes)
+        let relocations = file.relocations(for: file.sections[Obj.socket])
+        #expect(relocations.count == 2 + extra)
+        #expect(relocations.last == ELFRelocation(offset: 24, type: 10, symbolIndex: 2))
+    }
+
     @Test("every prefix of a valid object is rejected without a crash")
     func everyPrefix() {
         let bytes = ELFTestObject.valid.build().bytes

@@ -309,7 +309,8 @@ struct ELFParser {
             let target = sections[section.info]  // Checked by checkTables.
             let bound = try relocatableSize(of: target)
             let count = section.size / Self.relocationSize
-            byTarget[target.index].reserveCapacity(byTarget[target.index].count + count)
+            // No reserveCapacity here: exact reservations for many REL sections of one target would copy the
+            // relocations gathered so far each time (quadratic); appending keeps amortised growth.
             for index in 0..<count {
                 let at = section.offset + index * Self.relocationSize
                 let offset = u64(at: at)
