@@ -14,8 +14,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics", from: "1.3.0"),
     ],
     targets: [
-        // Wrappers over the few Linux calls Swift cannot make itself (gettid, sched_getcpu,
-        // process_vm_readv, prctl, getrandom).
+        // Wrappers over the few Linux calls Swift cannot make itself (gettid, process_vm_readv,
+        // prctl, getrandom).
         .target(name: "CSystemShims"),
         .target(
             name: "BPFVM",

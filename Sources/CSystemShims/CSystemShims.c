@@ -1,6 +1,5 @@
 #define _GNU_SOURCE
 #include "CSystemShims.h"
-#include <sched.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -9,8 +8,6 @@
 #include <unistd.h>
 
 int32_t bpf_shim_gettid(void) { return (int32_t)syscall(SYS_gettid); }
-
-int32_t bpf_shim_current_cpu(void) { return sched_getcpu(); }
 
 int64_t bpf_shim_read_own_memory(void *destination, uint64_t source, size_t count) {
     struct iovec local = {.iov_base = destination, .iov_len = count};

@@ -12,8 +12,8 @@ struct Run: ParsableCommand {
             (r1) is the memory given: --ctx-args fills u64 argument slots (for fentry/fexit/fmod_ret/lsm \
             programs the slot after the arguments is the return value), --mem/--mem-file give raw bytes. \
             r2 holds the context's length. For raw instructions or assembly, r1 and r2 are the memory and \
-            its length and helper 5 is the conformance suite's unwind helper. Without --checked the program \
-            runs in trusted mode, with no safety checks.
+            its length and helper 5 is the conformance suite's unwind helper. Programs run in checked mode \
+            unless --trusted is given: there is no verifier yet to vouch for them.
             """)
 
     @Argument(help: "The program: a BPF object file, a raw file of 8-byte slots, or bpf_conformance assembly text.")
@@ -31,10 +31,14 @@ struct Run: ParsableCommand {
     @Option(help: "Context as comma-separated u64 argument slots (decimal, 0x hex, or negative), e.g. 3,0x10,-1.")
     var ctxArgs: String?
 
-    @Flag(help: "Check every memory access, register read and the instruction budget.")
+    @Flag(help: "Check every memory access, register read, helper argument and the instruction budget (the default).")
     var checked = false
 
+    @Flag(help: "Run without any check: only for programs known to be safe, since an unsafe one can crash bpfrun.")
+    var trusted = false
+
     func validate() throws {
+        if checked && trusted { throw ValidationError("give either --checked or --trusted, not both") }
         if [mem, memFile, ctxArgs].compactMap({ $0 }).count > 1 {
             throw ValidationError("give at most one of --mem, --mem-file and --ctx-args")
         }
@@ -55,7 +59,7 @@ struct Run: ParsableCommand {
         } catch {
             throw CommandError("\(file): \(error)")
         }
-        let checked = self.checked
+        let checked = !trusted
         let (result, elapsed) = Self.measure(&memory) { input throws(ExecutionError) in
             checked ? try interpreter.run(memory: input) : try interpreter.runTrusted(memory: input)
         }
@@ -96,11 +100,28 @@ struct Run: ParsableCommand {
             throw CommandError("\(file): \(error)")
         }
         let before = MapSnapshot(loaded)
-        let checked = self.checked
-        let (result, elapsed) = Self.measure(&memory) { input throws(ExecutionError) in
-            try program.run(memory: input, checked: checked)
+        let checked = !trusted
+        let r0: UInt64
+        let elapsed: Duration
+        if case .testRun = program.kind {
+            // Kernel program types get the context their type gets in a kernel test run (an
+            // xdp_md over the packet for xdp; the memory itself otherwise).
+            let input = memory
+            var outcome: Result<UInt64, TestRunError> = .success(0)
+            elapsed = ContinuousClock().measure {
+                outcome = Result { () throws(TestRunError) -> UInt64 in try program.testRun(input: input, checked: checked).result }
+            }
+            switch outcome {
+            case .success(let value): r0 = value
+            case .failure(let error): throw CommandError("\(file): \(error)")
+            }
+        } else {
+            let (result, time) = Self.measure(&memory) { input throws(ExecutionError) in
+                try program.run(memory: input, checked: checked)
+            }
+            r0 = try result.get(file: file)
+            elapsed = time
         }
-        let r0 = try result.get(file: file)
         print("r0 = \(Int64(bitPattern: r0)) (0x\(String(r0, radix: 16)))")
         let trace = loaded.context.trace.drain()
         if !trace.isEmpty {

@@ -311,6 +311,35 @@ struct ProgsTests {
         #expect(verdicts.lookup(le(UInt32(1))) == le(UInt64(2)))
     }
 
+    static func hex(_ text: String) -> [UInt8] {
+        let digits = Array(text.filter { !$0.isWhitespace })
+        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0...$0 + 1]), radix: 16)! }
+    }
+
+    @Test("xdp: packets through an xdp_md context, an LRU hash per source", arguments: modes)
+    func xdp(checked: Bool) throws {
+        let object = try Progs.load("xdp_firewall")
+        let program = try object.program(named: "xdp_firewall")
+        let ethernet = "020000000002 020000000001 "
+        let p1 = Self.hex(ethernet + "0800 450000200000000040110000c00002010a000001 30392bcb000c0000 73746174")
+        var p6 = p1
+        p6[14] = 0x44
+        let packets = [
+            p1,
+            Self.hex(ethernet + "0800 450000280000000040060000c00002010a000001 3039005000000000000000005002ffff00000000"),
+            Self.hex("ffffffffffff 020000000001 0806 0001080006040001 020000000001 c0000201 000000000000 0a000001"),
+            Self.hex(ethernet + "0800 450000140000"),
+            Self.hex(ethernet + "0800 450000200000000040110000c63364070a000001 303900350008000073746174"),
+            p6,
+        ]
+        let verdicts = try packets.map { try program.testRun(input: $0, checked: checked).result }
+        #expect(verdicts == [1, 2, 2, 1, 2, 1])
+        let sources = try #require(object.map(named: "src_packets"))
+        #expect(sources.keys.count == 2)
+        #expect(sources.lookup([0xc0, 0x00, 0x02, 0x01]) == le(UInt64(2)))
+        #expect(sources.lookup([0xc6, 0x33, 0x64, 0x07]) == le(UInt64(1)))
+    }
+
     @Test("array and per-thread array maps", arguments: modes)
     func arrayMaps(checked: Bool) throws {
         let object = try Progs.load("array_maps")

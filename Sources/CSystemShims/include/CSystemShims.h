@@ -9,9 +9,6 @@
 /// The calling thread's kernel thread id (gettid(2)).
 int32_t bpf_shim_gettid(void);
 
-/// The CPU the calling thread runs on (sched_getcpu(3)), or -1.
-int32_t bpf_shim_current_cpu(void);
-
 /// Copies `count` bytes from `source` in this process to `destination` through
 /// process_vm_readv(2), which reports a bad address as an error instead of faulting.
 /// Returns the number of bytes copied, or -1.

@@ -50,7 +50,8 @@ public enum StandardHelpers {
         Helper(id: 7, name: "get_prandom_u32") { _, _, _, _, _, context in
             UInt64(ExecutionContext.from(context)?.nextRandom() ?? 4)
         },
-        Helper(id: 8, name: "get_smp_processor_id") { _, _, _, _, _, _ in UInt64(max(0, bpf_shim_current_cpu())) },
+        // Per-CPU maps are per-thread here, so the "processor" is the calling thread's slot in them.
+        Helper(id: 8, name: "get_smp_processor_id") { _, _, _, _, _, _ in UInt64(Map.currentThreadSlot) },
         // The engines perform tail calls themselves; reaching this function means the tail call
         // could not be made, which programs see as a failed call that falls through.
         Helper(id: 12, name: "tail_call", arguments: [.context, .mapPointer, .scalar]) { _, _, _, _, _, _ in
