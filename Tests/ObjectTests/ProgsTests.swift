@@ -42,6 +42,27 @@ struct ProgsTests {
         #expect(peers.keys.count == 1)
     }
 
+    /// struct sock_addr: family, port (network order), address 10.0.0.1.
+    static func socketAddress(family: UInt16, port: UInt16) -> [UInt8] {
+        le(family) + le(port.bigEndian) + [10, 0, 0, 1]
+    }
+
+    @Test("fmod_ret refuses plaintext ports with -EPERM and keeps an earlier verdict", arguments: modes)
+    func fmodReturn(checked: Bool) throws {
+        let object = try Progs.load("fmod_ret_connect")
+        let program = try object.program(named: "deny_plaintext_connect")
+        let memory = HookMemory()
+        let telnet = memory.buffer(Self.socketAddress(family: 2, port: 23))
+        let https = memory.buffer(Self.socketAddress(family: 2, port: 443))
+        let telnet6 = memory.buffer(Self.socketAddress(family: 10, port: 23))
+        let results = try [[telnet, 8, 0], [https, 8, 0], [telnet6, 8, 0], [telnet, 4, 0],
+                           [telnet, 8, UInt64(bitPattern: -13)]].map { int32(try memory.run(program, slots: $0, checked: checked)) }
+        #expect(results == [-1, 0, 0, 0, -13])
+        #expect(try object.global("connects_checked", as: UInt64.self) == 4)
+        #expect(try object.global("connects_denied", as: UInt64.self) == 1)
+        #expect(try object.global("last_denied_port", as: UInt16.self) == 23)
+    }
+
     @Test("globals: .rodata configured before load, every data section, fault injection", arguments: modes)
     func globals(checked: Bool) throws {
         let object = try Progs.load("globals")
