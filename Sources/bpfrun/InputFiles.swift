@@ -62,6 +62,20 @@ enum InputFiles {
         }
     }
 
+    /// The BTF of an object file, or a raw `.BTF` file.
+    static func btf(at path: String) throws -> BTF {
+        let bytes = try bytes(at: path)
+        if isELF(bytes) {
+            guard let btf = try object(at: path).btf else { throw CommandError("\(path): the object has no .BTF section") }
+            return btf
+        }
+        do {
+            return try BTF(bytes: bytes)
+        } catch {
+            throw CommandError("\(path): \(error)")
+        }
+    }
+
     /// Parses hex bytes such as `01 02 ff` or `0102ff`.
     static func hexBytes(_ text: String) throws -> [UInt8] {
         let digits = text.filter { !$0.isWhitespace }

@@ -31,6 +31,9 @@ struct Run: ParsableCommand {
     @Option(help: "Context as comma-separated u64 argument slots (decimal, 0x hex, or negative), e.g. 3,0x10,-1.")
     var ctxArgs: String?
 
+    @Option(help: "Resolve CO-RE relocations against the BTF of this file (an object, or raw BTF) instead of the object's own.")
+    var targetBTF: String?
+
     @Flag(help: "Check every memory access, register read, helper argument and the instruction budget (the default).")
     var checked = false
 
@@ -94,7 +97,7 @@ struct Run: ParsableCommand {
         let program: LoadedProgram
         do {
             loaded = try LoadedObject(object)
-            try loaded.load()
+            try loaded.load(targetBTF: try targetBTF.map(InputFiles.btf(at:)))
             program = try loaded.program(named: name)
         } catch {
             throw CommandError("\(file): \(error)")

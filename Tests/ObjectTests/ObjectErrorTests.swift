@@ -62,6 +62,23 @@ struct ObjectErrorTests {
         #expect(reason.contains("unknown helper 9999"))
     }
 
+    @Test("GPL-only helpers need a GPL-compatible license")
+    func gplOnly() throws {
+        let source = """
+            #include <linux/bpf.h>
+            #include <bpf/bpf_helpers.h>
+            char LICENSE[] SEC("license") = "Proprietary";
+            SEC("socket") int prog(void *ctx) { bpf_printk("hello"); return 0; }
+            """
+        let loaded = try LoadedObject(Object(bytes: BPFCompiler.compile(source), name: "proprietary"))
+        let error = #expect(throws: ObjectError.self) { try loaded.load() }
+        #expect(error?.description.contains("bpf_trace_printk is GPL-only and the license \"Proprietary\"") == true)
+        let gpl = try LoadedObject(Object(bytes: BPFCompiler.compile(source.replacingOccurrences(of: "Proprietary",
+                                                                                                   with: "Dual MIT/GPL")),
+                                          name: "gpl"))
+        try gpl.load()
+    }
+
     @Test("an executable section libbpf does not know is refused")
     func unknownSection() throws {
         let bytes = try BPFCompiler.compile(Self.header + """

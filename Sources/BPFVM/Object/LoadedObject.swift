@@ -121,8 +121,20 @@ public final class LoadedObject: @unchecked Sendable {
         return program
     }
 
+    /// The licenses the kernel counts as GPL-compatible (`license_is_gpl_compatible`).
+    static let gplCompatibleLicenses: Set<String> = [
+        "GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL",
+    ]
+
     /// Replaces map references (`lddw` src 5 and 6) with the addresses of the maps and their values.
     private func bind(_ program: Program) throws(ObjectError) -> LoadedProgram {
+        if !Self.gplCompatibleLicenses.contains(object.license) {
+            for (index, operation) in program.operations {
+                guard case .call(.helper(let id)) = operation, let helper = helpers[id], helper.isGPLOnly else { continue }
+                throw .link(program: program.metadata.name, instruction: index,
+                            reason: "bpf_\(helper.name) is GPL-only and the license \"\(object.license)\" is not GPL-compatible")
+            }
+        }
         var slots = program.instructions
         var referenced: [Map] = []
         for name in program.metadata.maps {
