@@ -175,21 +175,6 @@ public final class LoadedObject: @unchecked Sendable {
     }
 }
 
-/// Why a test run did not return.
-public enum TestRunError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The program trapped (checked mode) or made a call that cannot be made.
-    case trapped(ExecutionError)
-    /// No memory below 4 GiB could be mapped for an XDP packet.
-    case noLowMemory
-
-    public var description: String {
-        switch self {
-        case .trapped(let error): "trap at \(error)"
-        case .noLowMemory: "cannot map packet memory below 4 GiB for the xdp_md context"
-        }
-    }
-}
-
 /// Why a global variable cannot be set.
 public enum GlobalVariableError: Error, Hashable, Sendable, CustomStringConvertible {
     case noSuchVariable(String)
@@ -202,95 +187,5 @@ public enum GlobalVariableError: Error, Hashable, Sendable, CustomStringConverti
         case let .wrongSize(name, expected, given): "'\(name)' is \(expected) bytes, \(given) given"
         case .readOnlyAfterLoad(let name): "'\(name)' is in .rodata and the object is loaded; set it before load()"
         }
-    }
-}
-
-/// A program of a loaded object, ready to run: linked, bound to its maps and helpers.
-public final class LoadedProgram: @unchecked Sendable {
-    /// The linked program as the linker produced it (maps referenced by index).
-    public let linked: Program
-    /// The maps its instructions refer to, in `linked.metadata.maps` order.
-    public let maps: [Map]
-    /// The interpreter bound to this program.
-    public private(set) var interpreter: Interpreter
-    private unowned let object: LoadedObject
-
-    public var name: String { linked.metadata.name }
-    public var kind: ProgramKind { linked.metadata.kind }
-
-    init(linked: Program, bound: Program, maps: [Map], helpers: HelperTable, object: LoadedObject) throws(LoadError) {
-        self.linked = linked
-        self.maps = maps
-        self.object = object
-        self.interpreter = try Interpreter(program: bound, helpers: helpers)
-        let mapsByPointer = Dictionary(object.maps.map { (UInt64(UInt(bitPattern: $0.opaquePointer)), $0) },
-                                       uniquingKeysWith: { first, _ in first })
-        interpreter.mapSizes = { pointer in
-            mapsByPointer[pointer].map { ($0.definition.keySize, $0.definition.valueSize) }
-        }
-        interpreter.tailCallResolver = { pointer, index in
-            guard let map = mapsByPointer[pointer], map.definition.type == .programArray,
-                  index < UInt64(map.definition.maxEntries) else { return nil }
-            return (map.program(at: Int(index)) as? LoadedProgram)?.interpreter.code.start
-        }
-    }
-
-    /// The memory a checked run of this program may touch besides its stack and context: the
-    /// value storage of every map of the object (helpers hand out pointers into it).
-    var mapRegions: [MemoryRegion] { object.maps.flatMap(\.valueRegions) }
-
-    /// Runs with r1-r5 = `arguments`; `regions` lists the memory they point to. Checked mode by
-    /// default; trusted mode only for verified programs.
-    public func run(arguments: [UInt64], regions: [MemoryRegion] = [], checked: Bool = true) throws(ExecutionError)
-        -> UInt64
-    {
-        if checked {
-            return try interpreter.run(arguments: arguments, regions: regions + mapRegions, context: object.context)
-        }
-        return try interpreter.runTrusted(arguments: arguments, context: object.context)
-    }
-
-    /// Runs a test-run program the way the kernel's `BPF_PROG_TEST_RUN` feeds its type: for
-    /// `xdp`, `input` is the packet and the context is a `struct xdp_md` pointing at it (data,
-    /// data_end, data_meta, ingress_ifindex 1, rx_queue_index 0, egress_ifindex 0); for every
-    /// other type, `input` is the context memory itself. Returns r0 and the input afterwards
-    /// (programs may rewrite packets and contexts).
-    public func testRun(input: [UInt8], checked: Bool = true) throws(TestRunError) -> (result: UInt64, output: [UInt8]) {
-        guard kind == .testRun(type: "xdp") else {
-            var memory = input
-            let result = memory.withUnsafeMutableBytes { buffer in
-                Result { () throws(ExecutionError) -> UInt64 in
-                    try run(memory: buffer.count == 0 ? nil : buffer, checked: checked)
-                }
-            }
-            switch result {
-            case .success(let value): return (value, memory)
-            case .failure(let error): throw .trapped(error)
-            }
-        }
-        guard let packet = PacketBuffer(input) else { throw .noLowMemory }
-        var context = [UInt8](repeating: 0, count: 24)
-        withUnsafeBytes(of: packet.address(0).littleEndian) { context.replaceSubrange(0..<4, with: $0) }
-        withUnsafeBytes(of: packet.address(input.count).littleEndian) { context.replaceSubrange(4..<8, with: $0) }
-        withUnsafeBytes(of: packet.address(0).littleEndian) { context.replaceSubrange(8..<12, with: $0) }
-        context[12] = 1
-        let result = context.withUnsafeMutableBytes { buffer in
-            Result { () throws(ExecutionError) -> UInt64 in
-                try run(arguments: [UInt64(UInt(bitPattern: buffer.baseAddress)), UInt64(buffer.count)],
-                        regions: [MemoryRegion(buffer), MemoryRegion(packet.bytes)], checked: checked)
-            }
-        }
-        switch result {
-        case .success(let value): return (value, Array(packet.bytes))
-        case .failure(let error): throw .trapped(error)
-        }
-    }
-
-    /// Runs with the context `memory` (r1 = its address, r2 = its length, as a test run does).
-    public func run(memory: UnsafeMutableRawBufferPointer?, checked: Bool = true) throws(ExecutionError) -> UInt64 {
-        let arguments: [UInt64] = memory.flatMap { buffer in
-            buffer.baseAddress.map { [UInt64(UInt(bitPattern: $0)), UInt64(buffer.count)] }
-        } ?? [0, 0]
-        return try run(arguments: arguments, regions: memory.map { [MemoryRegion($0)] } ?? [], checked: checked)
     }
 }
