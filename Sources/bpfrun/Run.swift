@@ -125,7 +125,9 @@ struct Run: ParsableCommand {
             r0 = try result.get(file: file)
             elapsed = time
         }
-        print("r0 = \(Int64(bitPattern: r0)) (0x\(String(r0, radix: 16)))")
+        // Hook programs return an int: what counts is w0 read as a signed 32-bit value.
+        let asInt = program.kind.hook != nil ? ", as int: \(Int32(truncatingIfNeeded: r0))" : ""
+        print("r0 = \(Int64(bitPattern: r0)) (0x\(String(r0, radix: 16))\(asInt))")
         let trace = loaded.context.trace.drain()
         if !trace.isEmpty {
             print("printk:")

@@ -60,7 +60,7 @@ struct CLITests {
     func runObject() throws {
         let output = try CLI.run(["run", "progs/build/printk.o", "--ctx-args", "0x0a000001,443,100,60", "--checked"])
         #expect(output.status == 0)
-        #expect(output.stdout.hasPrefix("r0 = 0 (0x0)\nprintk:\n  send: 10.0.0.1:443 len=100 ret=60\n  short send: 60 of 100\n"))
+        #expect(output.stdout.hasPrefix("r0 = 0 (0x0, as int: 0)\nprintk:\n  send: 10.0.0.1:443 len=100 ret=60\n  short send: 60 of 100\n"))
         let counter = try CLI.run(["run", "progs/build/hash_counter.o", "--ctx-args", "0x0a000001,443,100,100"])
         #expect(counter.stdout.contains("send_stats: key bb 01 00 00 → 01 00 00 00 00 00 00 00 64 00"))
     }
