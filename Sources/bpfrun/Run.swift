@@ -51,7 +51,7 @@ struct Run: ParsableCommand {
         let bytes = try InputFiles.bytes(at: file)
         var memory = try contextBytes()
         if InputFiles.isELF(bytes) {
-            try runObject(memory: &memory)
+            try runObject(memory: memory)
             return
         }
         if prog != nil { throw CommandError("--prog applies to object files; \(file) is not one") }
@@ -63,8 +63,11 @@ struct Run: ParsableCommand {
             throw CommandError("\(file): \(error)")
         }
         let checked = !trusted
-        let (result, elapsed) = Self.measure(&memory) { input throws(ExecutionError) in
-            checked ? try interpreter.run(memory: input) : try interpreter.runTrusted(memory: input)
+        let (result, elapsed) = memory.withUnsafeMutableBytes { buffer in
+            let input = buffer.count == 0 ? nil : buffer
+            return Self.timed { () throws(ExecutionError) -> UInt64 in
+                checked ? try interpreter.run(memory: input) : try interpreter.runTrusted(memory: input)
+            }
         }
         let r0 = try result.get(file: file)
         print("r0 = \(r0) (0x\(String(r0, radix: 16)))")
@@ -90,7 +93,7 @@ struct Run: ParsableCommand {
         return []
     }
 
-    private func runObject(memory: inout [UInt8]) throws {
+    private func runObject(memory: [UInt8]) throws {
         let object = try InputFiles.object(at: file)
         let name = try ProgramChoice.name(prog, in: object, file: file)
         let loaded: LoadedObject
@@ -104,26 +107,15 @@ struct Run: ParsableCommand {
         }
         let before = MapSnapshot(loaded)
         let checked = !trusted
+        // Each kind gets the context a kernel test run gives it: an xdp_md over the packet for
+        // xdp, the memory itself otherwise.
+        let (result, elapsed) = Self.timed { () throws(TestRunError) -> UInt64 in
+            try program.testRun(input: memory, checked: checked).result
+        }
         let r0: UInt64
-        let elapsed: Duration
-        if case .testRun = program.kind {
-            // Kernel program types get the context their type gets in a kernel test run (an
-            // xdp_md over the packet for xdp; the memory itself otherwise).
-            let input = memory
-            var outcome: Result<UInt64, TestRunError> = .success(0)
-            elapsed = ContinuousClock().measure {
-                outcome = Result { () throws(TestRunError) -> UInt64 in try program.testRun(input: input, checked: checked).result }
-            }
-            switch outcome {
-            case .success(let value): r0 = value
-            case .failure(let error): throw CommandError("\(file): \(error)")
-            }
-        } else {
-            let (result, time) = Self.measure(&memory) { input throws(ExecutionError) in
-                try program.run(memory: input, checked: checked)
-            }
-            r0 = try result.get(file: file)
-            elapsed = time
+        switch result {
+        case .success(let value): r0 = value
+        case .failure(let error): throw CommandError("\(file): \(error)")
         }
         // Hook programs return an int: what counts is w0 read as a signed 32-bit value.
         let asInt = program.kind.hook != nil ? ", as int: \(Int32(truncatingIfNeeded: r0))" : ""
@@ -149,19 +141,10 @@ struct Run: ParsableCommand {
         print("time: \(Self.format(elapsed))")
     }
 
-    /// Runs `body` over `memory` (nil when empty) and measures it.
-    static func measure(_ memory: inout [UInt8],
-                        _ body: (UnsafeMutableRawBufferPointer?) throws(ExecutionError) -> UInt64)
-        -> (Result<UInt64, ExecutionError>, Duration)
-    {
-        let clock = ContinuousClock()
-        var result: Result<UInt64, ExecutionError> = .success(0)
-        let elapsed = memory.withUnsafeMutableBytes { buffer in
-            let input = buffer.count == 0 ? nil : buffer
-            return clock.measure {
-                result = Result { () throws(ExecutionError) -> UInt64 in try body(input) }
-            }
-        }
+    /// Runs `body` and measures it.
+    static func timed<E: Error>(_ body: () throws(E) -> UInt64) -> (Result<UInt64, E>, Duration) {
+        var result: Result<UInt64, E> = .success(0)
+        let elapsed = ContinuousClock().measure { result = Result { () throws(E) -> UInt64 in try body() } }
         return (result, elapsed)
     }
 

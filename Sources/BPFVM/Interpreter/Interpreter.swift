@@ -94,7 +94,8 @@ public struct Interpreter: @unchecked Sendable {
         try runTrusted(arguments: Self.memoryArguments(memory), context: context)
     }
 
-    private static func memoryArguments(_ memory: UnsafeMutableRawBufferPointer?) -> [UInt64] {
+    /// r1 and r2 for a run over `memory`: its address and length (both 0 without memory).
+    static func memoryArguments(_ memory: UnsafeMutableRawBufferPointer?) -> [UInt64] {
         guard let memory, let base = memory.baseAddress else { return [0, 0] }
         return [UInt64(UInt(bitPattern: base)), UInt64(memory.count)]
     }

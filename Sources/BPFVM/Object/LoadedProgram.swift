@@ -7,6 +7,10 @@ public final class LoadedProgram: @unchecked Sendable {
     /// The interpreter bound to this program.
     public private(set) var interpreter: Interpreter
     private unowned let object: LoadedObject
+    /// The memory a checked run of this program may touch besides its stack and context: the
+    /// value storage of every map of the object (helpers hand out pointers into it). Map
+    /// storage never moves, so this is computed once.
+    private let mapRegions: [MemoryRegion]
 
     public var name: String { linked.metadata.name }
     public var kind: ProgramKind { linked.metadata.kind }
@@ -15,6 +19,7 @@ public final class LoadedProgram: @unchecked Sendable {
         self.linked = linked
         self.maps = maps
         self.object = object
+        self.mapRegions = object.maps.flatMap(\.valueRegions)
         self.interpreter = try Interpreter(program: bound, helpers: helpers)
         let mapsByPointer = Dictionary(object.maps.map { (UInt64(UInt(bitPattern: $0.opaquePointer)), $0) },
                                        uniquingKeysWith: { first, _ in first })
@@ -28,10 +33,6 @@ public final class LoadedProgram: @unchecked Sendable {
         }
     }
 
-    /// The memory a checked run of this program may touch besides its stack and context: the
-    /// value storage of every map of the object (helpers hand out pointers into it).
-    var mapRegions: [MemoryRegion] { object.maps.flatMap(\.valueRegions) }
-
     /// Runs with r1-r5 = `arguments`; `regions` lists the memory they point to. Checked mode by
     /// default; trusted mode only for verified programs.
     public func run(arguments: [UInt64], regions: [MemoryRegion] = [], checked: Bool = true) throws(ExecutionError)
@@ -43,10 +44,10 @@ public final class LoadedProgram: @unchecked Sendable {
         return try interpreter.runTrusted(arguments: arguments, context: object.context)
     }
 
-    /// Runs a test-run program the way the kernel's `BPF_PROG_TEST_RUN` feeds its type: for
-    /// `xdp`, `input` is the packet and the context is a `struct xdp_md` pointing at it (data,
+    /// Runs the program the way the kernel's `BPF_PROG_TEST_RUN` feeds its type: for `xdp`,
+    /// `input` is the packet and the context is a `struct xdp_md` pointing at it (data,
     /// data_end, data_meta, ingress_ifindex 1, rx_queue_index 0, egress_ifindex 0); for every
-    /// other type, `input` is the context memory itself. Returns r0 and the input afterwards
+    /// other kind (hook programs included), `input` is the context memory itself. Returns r0 and the input afterwards
     /// (programs may rewrite packets and contexts).
     public func testRun(input: [UInt8], checked: Bool = true) throws(TestRunError) -> (result: UInt64, output: [UInt8]) {
         guard kind == .testRun(type: "xdp") else {
@@ -81,10 +82,8 @@ public final class LoadedProgram: @unchecked Sendable {
 
     /// Runs with the context `memory` (r1 = its address, r2 = its length, as a test run does).
     public func run(memory: UnsafeMutableRawBufferPointer?, checked: Bool = true) throws(ExecutionError) -> UInt64 {
-        let arguments: [UInt64] = memory.flatMap { buffer in
-            buffer.baseAddress.map { [UInt64(UInt(bitPattern: $0)), UInt64(buffer.count)] }
-        } ?? [0, 0]
-        return try run(arguments: arguments, regions: memory.map { [MemoryRegion($0)] } ?? [], checked: checked)
+        try run(arguments: Interpreter.memoryArguments(memory), regions: memory.map { [MemoryRegion($0)] } ?? [],
+                checked: checked)
     }
 }
 

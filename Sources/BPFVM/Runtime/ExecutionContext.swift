@@ -1,8 +1,8 @@
 import CSystemShims
 
 /// The state helpers reach through the context pointer every helper receives: the trace sink
-/// for `bpf_printk`, the process identity that `get_current_*` report, and the entry back into the
-/// running engine that `bpf_loop` needs to call a BPF callback.
+/// for `bpf_printk`, the generator behind `get_prandom_u32`, and the entry back into the running
+/// engine that `bpf_loop` needs to call a BPF callback.
 ///
 /// One context serves one run at a time; helpers find it with `ExecutionContext.from(_:)`.
 public final class ExecutionContext: @unchecked Sendable {

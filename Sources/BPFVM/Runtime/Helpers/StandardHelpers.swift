@@ -22,20 +22,14 @@ public enum StandardHelpers {
         Helper(id: 2, name: "map_update_elem", arguments: [.mapPointer, .mapKey, .mapValue, .anything]) {
             map, key, value, flags, _, _ in
             guard let key = pointer(key), let value = pointer(value) else { return errno(EFAULT) }
-            do throws(MapError) {
+            return status { () throws(MapError) in
                 try Map.fromOpaque(pointer(map)!).update(key: key, value: value, flags: flags)
-                return 0
-            } catch {
-                return UInt64(bitPattern: Int64(error.errno))
             }
         },
         Helper(id: 3, name: "map_delete_elem", arguments: [.mapPointer, .mapKey]) { map, key, _, _, _, _ in
             guard let key = pointer(key) else { return errno(EFAULT) }
-            do throws(MapError) {
+            return status { () throws(MapError) in
                 try Map.fromOpaque(pointer(map)!).delete(key: key)
-                return 0
-            } catch {
-                return UInt64(bitPattern: Int64(error.errno))
             }
         },
         Helper(id: 4, name: "probe_read", arguments: [.writableMemory, .size(allowsZero: true), .anything],
@@ -78,29 +72,20 @@ public enum StandardHelpers {
         Helper(id: 87, name: "map_push_elem", arguments: [.mapPointer, .mapValue, .anything]) {
             map, value, flags, _, _, _ in
             guard let value = pointer(value) else { return errno(EFAULT) }
-            do throws(MapError) {
+            return status { () throws(MapError) in
                 try Map.fromOpaque(pointer(map)!).push(value: value, flags: flags)
-                return 0
-            } catch {
-                return UInt64(bitPattern: Int64(error.errno))
             }
         },
         Helper(id: 88, name: "map_pop_elem", arguments: [.mapPointer, .uninitializedMapValue]) { map, value, _, _, _, _ in
             guard let value = pointer(value) else { return errno(EFAULT) }
-            do throws(MapError) {
+            return status { () throws(MapError) in
                 try Map.fromOpaque(pointer(map)!).pop(into: value)
-                return 0
-            } catch {
-                return UInt64(bitPattern: Int64(error.errno))
             }
         },
         Helper(id: 89, name: "map_peek_elem", arguments: [.mapPointer, .uninitializedMapValue]) { map, value, _, _, _, _ in
             guard let value = pointer(value) else { return errno(EFAULT) }
-            do throws(MapError) {
+            return status { () throws(MapError) in
                 try Map.fromOpaque(pointer(map)!).peek(into: value)
-                return 0
-            } catch {
-                return UInt64(bitPattern: Int64(error.errno))
             }
         },
         Helper(id: 112, name: "probe_read_user", arguments: [.writableMemory, .size(allowsZero: true), .anything],
@@ -117,11 +102,8 @@ public enum StandardHelpers {
                                                             .anything]) {
             map, data, size, flags, _, _ in
             guard let data = pointer(data) else { return errno(EFAULT) }
-            do throws(MapError) {
+            return status { () throws(MapError) in
                 try Map.fromOpaque(pointer(map)!).output(data, size: Int(truncatingIfNeeded: size), flags: flags)
-                return 0
-            } catch {
-                return UInt64(bitPattern: Int64(error.errno))
             }
         },
         Helper(id: 131, name: "ringbuf_reserve", arguments: [.mapPointer, .scalar, .anything],
@@ -144,7 +126,7 @@ public enum StandardHelpers {
                                                       .readableMemory, .size(allowsZero: true)]) {
             buffer, size, format, data, length, _ in
             guard let formatPointer = pointer(format), length % 8 == 0, length <= 8 * 12 else { return errno(EINVAL) }
-            let arguments = (0..<Int(length / 8)).map { pointer(data)!.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
+            let arguments = words(data, count: Int(length / 8))
             guard let text = PrintFormat.format(cString(formatPointer), arguments: arguments) else { return errno(EINVAL) }
             let bytes = Array(text.utf8)
             if size > 0, let buffer = pointer(buffer) {
@@ -158,7 +140,7 @@ public enum StandardHelpers {
                                                            .readableMemory, .size(allowsZero: true)], isGPLOnly: true) {
             format, size, data, length, _, context in
             guard length % 8 == 0, length <= 8 * 12 else { return errno(EINVAL) }
-            let arguments = (0..<Int(length / 8)).map { pointer(data)!.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
+            let arguments = words(data, count: Int(length / 8))
             return printk(context, format: format, size: size, arguments: arguments)
         },
         Helper(id: 181, name: "loop", arguments: [.scalar, .callback, .anything, .scalar]) {
@@ -180,6 +162,22 @@ public enum StandardHelpers {
     @inline(__always)
     static func pointer(_ value: UInt64) -> UnsafeMutableRawPointer? {
         UnsafeMutableRawPointer(bitPattern: UInt(truncatingIfNeeded: value))
+    }
+
+    /// 0 when `body` succeeds, else the map error's negative errno, as r0.
+    static func status(_ body: () throws(MapError) -> Void) -> UInt64 {
+        do {
+            try body()
+            return 0
+        } catch {
+            return UInt64(bitPattern: Int64(error.errno))
+        }
+    }
+
+    /// `count` little-endian u64 words at `address` (the argument arrays of `snprintf` and `trace_vprintk`).
+    static func words(_ address: UInt64, count: Int) -> [UInt64] {
+        guard count > 0, let base = pointer(address) else { return [] }
+        return (0..<count).map { base.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
     }
 
     /// `-code` as r0.
