@@ -123,12 +123,17 @@ struct CheckedModeTests {
 
 @Suite("Checked mode: helper arguments")
 struct HelperArgumentTests {
+    /// An interpreter over `operations` as a loader would bind it: every `lddw` of the map's
+    /// address loads the map.
     static func interpreter(_ operations: [BPFVM.Operation], map: Map) throws -> Interpreter {
-        var interpreter = try Interpreter(program: Program(instructions: operations.flatMap(\.encoded)),
-                                          helpers: StandardHelpers.table)
+        let program = try Program(instructions: operations.flatMap(\.encoded))
         let address = UInt64(UInt(bitPattern: map.opaquePointer))
-        interpreter.mapSizes = { $0 == address ? (map.definition.keySize, map.definition.valueSize) : nil }
-        return interpreter
+        var constants: [Int: Provenance] = [:]
+        for (index, operation) in program.operations {
+            if case .loadImmediate64(.immediate, _, address) = operation { constants[index] = Provenance(.map) }
+        }
+        return try Interpreter(program: program, helpers: StandardHelpers.table, maps: [MapLayout(map)],
+                               constants: constants)
     }
 
     static func lookup(map: UInt64, keyOffset: Int16) -> [BPFVM.Operation] {
@@ -142,7 +147,7 @@ struct HelperArgumentTests {
         let address = UInt64(UInt(bitPattern: map.opaquePointer))
         #expect(try Self.interpreter(Self.lookup(map: address, keyOffset: -4), map: map).run() == 0)
         #expect(throws: ExecutionError(index: 5, reason: .invalidHelperArgument(
-            helper: "map_lookup_elem", register: 1, problem: "0x1234 is not a map"))) {
+            helper: "map_lookup_elem", register: 1, problem: "0x1234 is not a map (a number)"))) {
             try Self.interpreter(Self.lookup(map: 0x1234, keyOffset: -4), map: map).run()
         }
         let error = #expect(throws: ExecutionError.self) {
@@ -152,7 +157,7 @@ struct HelperArgumentTests {
             Issue.record("expected a key argument trap, got \(String(describing: error))")
             return
         }
-        #expect(problem.hasSuffix("is outside the memory the program may access"))
+        #expect(problem.contains("is outside the stack frame at depth 0 it points into (512 bytes at 0x"))
         #expect(throws: ExecutionError(index: 2, reason: .uninitializedRegister(.r2))) {
             try Self.interpreter([lddw(.r1, address), .call(.helper(1)), .exit], map: map).run()
         }

@@ -13,8 +13,9 @@ public struct ExecutionError: Error, Hashable, Sendable, CustomStringConvertible
     /// The traps of the interpreter. Checked mode reports all of them; trusted mode only those
     /// that the verifier cannot rule out statically (call depth, `callx` to an unknown helper).
     public enum Reason: Hashable, Sendable {
-        /// A load or store touches memory outside every region the program may access.
-        case outOfBounds(address: UInt64, size: Int, isWrite: Bool)
+        /// A load or store reaches outside the one object its base register points into (or
+        /// goes through a register that holds no pointer at all).
+        case outOfBounds(address: UInt64, size: Int, isWrite: Bool, object: MemoryObject)
         /// A store or atomic targets a read-only region.
         case writeToReadOnlyMemory(address: UInt64, size: Int)
         /// An atomic operation on an address that is not aligned to its size.
@@ -31,6 +32,11 @@ public struct ExecutionError: Error, Hashable, Sendable, CustomStringConvertible
         case unknownHelper(UInt64)
         /// A helper argument does not match the helper's prototype (checked mode).
         case invalidHelperArgument(helper: String, register: Int, problem: String)
+        /// The program ended, or made a tail call, while a ring buffer record it reserved was
+        /// neither submitted nor discarded (checked mode; the record is discarded).
+        case unreleasedRingBufferRecord(address: UInt64)
+        /// More ring buffer records reserved at once than checked mode tracks.
+        case tooManyRingBufferRecords(limit: Int)
     }
 
     public var description: String { "instruction \(index): \(problem)" }
@@ -38,8 +44,8 @@ public struct ExecutionError: Error, Hashable, Sendable, CustomStringConvertible
     /// What went wrong, without the instruction.
     public var problem: String {
         switch reason {
-        case let .outOfBounds(address, size, isWrite):
-            "\(isWrite ? "write" : "read") of \(size) bytes at 0x\(hex(address)) is outside the memory the program may access"
+        case let .outOfBounds(address, size, isWrite, object):
+            "\(isWrite ? "write" : "read") of \(size) bytes at 0x\(hex(address)) \(object.outsideDescription)"
         case let .writeToReadOnlyMemory(address, size):
             "write of \(size) bytes at 0x\(hex(address)) to read-only memory"
         case let .misalignedAtomic(address, size):
@@ -56,6 +62,49 @@ public struct ExecutionError: Error, Hashable, Sendable, CustomStringConvertible
             "callx to \(id), which is not a registered helper"
         case let .invalidHelperArgument(helper, register, problem):
             "bpf_\(helper) argument r\(register): \(problem)"
+        case .unreleasedRingBufferRecord(let address):
+            "the ring buffer record at 0x\(hex(address)) reserved by this run is neither submitted nor discarded"
+        case .tooManyRingBufferRecords(let limit):
+            "more than \(limit) ring buffer records reserved at once"
+        }
+    }
+}
+
+/// The object a pointer was derived from, as a checked-mode trap names it.
+public enum MemoryObject: Hashable, Sendable {
+    /// None: the register holds a number, not a pointer.
+    case number
+    /// A BPF stack frame, by call depth (0 is the entry function's).
+    case stackFrame(depth: Int, start: UInt64)
+    /// Memory the caller of the run gave it (the context, a packet, a buffer), by position.
+    case givenRegion(index: Int, start: UInt64, count: Int)
+    /// One value of a map.
+    case mapValue(map: String, start: UInt64, size: Int)
+    /// One ring buffer record this run reserved.
+    case ringBufferRecord(start: UInt64, size: Int)
+    /// A ring buffer record already submitted or discarded.
+    case releasedRingBufferRecord(start: UInt64)
+    /// A map itself, which programs pass to helpers but never dereference.
+    case map(String)
+    /// A BPF function's address (a callback), never dereferenced.
+    case function
+
+    /// How an access outside this object reads in a trap message.
+    var outsideDescription: String {
+        switch self {
+        case .number: "goes through a register that holds a number, not a pointer"
+        case let .stackFrame(depth, start):
+            "is outside the stack frame at depth \(depth) it points into (512 bytes at 0x\(hex(start)))"
+        case let .givenRegion(index, start, count):
+            "is outside the memory region \(index) it points into (\(count) bytes at 0x\(hex(start)))"
+        case let .mapValue(map, start, size):
+            "is outside the value of map '\(map)' it points into (\(size) bytes at 0x\(hex(start)))"
+        case let .ringBufferRecord(start, size):
+            "is outside the ring buffer record it points into (\(size) bytes at 0x\(hex(start)))"
+        case .releasedRingBufferRecord(let start):
+            "goes through the ring buffer record at 0x\(hex(start)), already submitted or discarded"
+        case .map(let name): "goes through a pointer to map '\(name)', which cannot be dereferenced"
+        case .function: "goes through a function address, which cannot be dereferenced"
         }
     }
 }
@@ -82,14 +131,17 @@ public struct LoadError: Error, Hashable, Sendable, CustomStringConvertible {
         case unresolvedLoadImmediate(LoadImmediateKind)
     }
 
-    public var description: String {
+    public var description: String { "instruction \(index): \(problem)" }
+
+    /// What is wrong, without the instruction.
+    public var problem: String {
         switch reason {
         case .unknownHelper(let id):
-            "instruction \(index): call to unknown helper \(id)"
+            "call to unknown helper \(id)"
         case .kfuncCall(let id):
-            "instruction \(index): call to kfunc with BTF id \(id); kfuncs are not supported"
+            "call to kfunc with BTF id \(id); kfuncs are not supported"
         case .unresolvedLoadImmediate(let kind):
-            "instruction \(index): lddw pseudo form \(kind) (src \(kind.rawValue)) must be resolved by a loader first"
+            "lddw pseudo form \(kind) (src \(kind.rawValue)) must be resolved by a loader first"
         }
     }
 }

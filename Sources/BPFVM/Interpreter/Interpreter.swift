@@ -1,31 +1,33 @@
 /// Runs one program in the interpreter, with its helper ids resolved once up front.
 ///
-/// Two modes share one loop. `run` is *checked*: every load and store must fall inside the
-/// active stack frames or a region the caller lists, reading a register before it is written
-/// traps, and an instruction budget stops runaway loops; a trap is an `ExecutionError` naming
-/// the instruction, never a crash. `runTrusted` performs none of these checks and is only for
-/// programs a verifier has accepted.
+/// Two modes share one loop. `run` is *checked*: before each instruction a `Sandbox` admits it
+/// (registers read must hold values, every load and store must lie inside the one object its
+/// pointer was derived from, helper arguments must match the helper's prototype), and an
+/// instruction budget stops runaway loops; a trap is an `ExecutionError` naming the
+/// instruction, never a crash. `runTrusted` performs none of these checks and is only for
+/// programs a verifier has accepted. Everything a run changes lives in that run, so any number
+/// of threads may run one interpreter at once.
 public struct Interpreter: @unchecked Sendable {
     /// The size of each bpf-to-bpf call frame's stack, in bytes.
     public static let stackFrameSize = 512
-    /// The most frames a run may have active at once (the entry function counts as one).
+    /// The most frames a run may have active at once (the entry function and `bpf_loop`
+    /// callbacks count as one each).
     public static let maximumCallDepth = 8
     /// The default checked-mode instruction budget.
     public static let defaultInstructionBudget = 100_000_000
 
     /// The program this interpreter runs.
     public let program: Program
-    /// How many instructions a checked run may execute before it traps.
+    /// How many instructions a checked run may execute before it traps (callbacks included).
     public var instructionBudget: Int = Interpreter.defaultInstructionBudget
 
     /// The program's code as the loop reads it (opcodes renumbered, code addresses absolute).
     let code: InterpreterCode
     private let helperFunctions: [HelperFunction?]
     private let helperPrototypes: [Helper?]
-    /// The key and value sizes of the map a pointer names, or nil when it names none; set by
-    /// a loader so that checked runs can check map arguments (without it, they must name no map).
-    var mapSizes: ((UInt64) -> (key: Int, value: Int)?)?
-    private let unwindHelperID: UInt64
+    private let tailCallHelperID: UInt64, loopHelperID: UInt64, unwindHelperID: UInt64
+    /// The maps of the program's object, as its map and map-value constants index them.
+    let maps: [MapLayout]
     /// Finds the code a tail call continues with (nil: tail calls fail).
     var tailCallResolver: TailCallResolver?
 
@@ -33,6 +35,12 @@ public struct Interpreter: @unchecked Sendable {
     /// pseudo form may be left unresolved (a loader turns them into addresses first). Function
     /// addresses (`lddw` src 4, for callbacks) are resolved here.
     public init(program: Program, helpers: HelperTable) throws(LoadError) {
+        try self.init(program: program, helpers: helpers, maps: [], constants: [:])
+    }
+
+    /// `init(program:helpers:)` for a program of a loaded object: `maps` are the object's maps
+    /// and `constants` the provenance of each `lddw` that loads a map or a map value's address.
+    init(program: Program, helpers: HelperTable, maps: [MapLayout], constants: [Int: Provenance]) throws(LoadError) {
         for (index, operation) in program.operations {
             switch operation {
             case .call(.helper(let id)):
@@ -46,18 +54,24 @@ public struct Interpreter: @unchecked Sendable {
             }
         }
         self.program = program
-        self.code = InterpreterCode(program)
-        self.helperFunctions = helpers.resolved()
-        self.helperPrototypes = HelperArgumentCheck.prototypes(of: helpers)
+        self.code = InterpreterCode(program, constants: constants)
+        self.maps = maps
+        let dense = helpers.dense()
+        self.helperFunctions = dense.map { $0?.function }
+        self.helperPrototypes = dense
+        self.tailCallHelperID = helpers.id(of: .tailCall)
+        self.loopHelperID = helpers.id(of: .loop)
         self.unwindHelperID = helpers.unwindHelperID.map { UInt64($0) } ?? .max
     }
 
     /// Runs in checked mode with r1-r5 set from `arguments` (at most five); only the registers
-    /// given count as initialised. The program may access its stack and `regions`.
+    /// given count as initialised. The program may access its stack and `regions`: an argument
+    /// that points into a region may reach that region, and so may a pointer-sized field of a
+    /// region that holds an address inside one (a context's `data` field, a struct's pointer).
     public func run(arguments: [UInt64] = [], regions: [MemoryRegion] = [],
                     context: ExecutionContext? = nil) throws(ExecutionError) -> UInt64
     {
-        try run(CheckedExecution.self, at: code.start, arguments: arguments, regions: regions, context: context).result
+        try run(CheckedExecution.self, arguments: arguments, regions: regions, context: context).result
     }
 
     /// Runs in checked mode over `memory` the way bpf_conformance does: r1 points to the memory
@@ -74,8 +88,8 @@ public struct Interpreter: @unchecked Sendable {
                              context: ExecutionContext? = nil) throws(ExecutionError)
         -> (result: UInt64, executed: Int)
     {
-        let (result, remaining) = try run(CheckedExecution.self, at: code.start, arguments: arguments,
-                                          regions: regions, context: context)
+        let (result, remaining) = try run(CheckedExecution.self, arguments: arguments, regions: regions,
+                                          context: context)
         return (result, instructionBudget - remaining)
     }
 
@@ -84,7 +98,7 @@ public struct Interpreter: @unchecked Sendable {
     package func runTrusted(arguments: [UInt64] = [], context: ExecutionContext? = nil) throws(ExecutionError)
         -> UInt64
     {
-        try run(TrustedExecution.self, at: code.start, arguments: arguments, regions: [], context: context).result
+        try run(TrustedExecution.self, arguments: arguments, regions: [], context: context).result
     }
 
     /// `runTrusted` with r1 = the memory's address and r2 = its length.
@@ -100,51 +114,58 @@ public struct Interpreter: @unchecked Sendable {
         return [UInt64(UInt(bitPattern: base)), UInt64(memory.count)]
     }
 
-    private func run<C: ExecutionChecks>(_ mode: C.Type, at entry: UnsafePointer<Instruction>, arguments: [UInt64],
-                                         regions: [MemoryRegion], context: ExecutionContext?) throws(ExecutionError)
+    /// One run: the stack, registers, frames, run context and (checked mode) sandbox are all
+    /// allocated here, on this thread's stack, and gone when it returns.
+    private func run<C: ExecutionChecks>(_ mode: C.Type, arguments: [UInt64], regions: [MemoryRegion],
+                                         context: ExecutionContext?) throws(ExecutionError)
         -> (result: UInt64, remaining: Int)
     {
         precondition(arguments.count <= 5, "a BPF program takes at most five arguments (r1-r5)")
         let stackSize = Self.stackFrameSize * Self.maximumCallDepth
+        var runContext = RunContext(shared: context)
         let outcome = withUnsafeTemporaryAllocation(byteCount: stackSize, alignment: 16) { stack in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 11) { registers in
-                withUnsafeTemporaryAllocation(of: CallFrame.self, capacity: Self.maximumCallDepth) { frames in
-                    helperFunctions.withUnsafeBufferPointer { helpers in
-                        regions.withUnsafeBufferPointer { regionBuffer in
-                            let stackTop = UInt(bitPattern: stack.baseAddress) + UInt(stackSize)
-                            // While this run lasts, `bpf_loop` and friends call back into it through the
-                            // context; a callback may use this run's stack (its context often lives there).
-                            let previousCallback = context?.callFunction
-                            defer { context?.callFunction = previousCallback }
-                            if let context {
-                                let callbackRegions = regions + [MemoryRegion(UnsafeMutableRawBufferPointer(stack))]
-                                context.callFunction = { address, arguments in
-                                    guard let target = code.instruction(at: address) else { return nil }
-                                    return try? run(C.self, at: target, arguments: arguments, regions: callbackRegions,
-                                                    context: context).result
-                                }
-                            }
-                            let regs = registers.baseAddress!
-                            regs.initialize(repeating: 0, count: 11)
-                            var initialized: UInt16 = 1 << 10
-                            for (index, value) in arguments.enumerated() {
-                                regs[index + 1] = value
-                                initialized |= 1 << (index + 1)
-                            }
-                            regs[10] = UInt64(stackTop)
-                            let state = RunState(
-                                code: code.start, entry: entry, helpers: helpers, unwindHelperID: unwindHelperID,
-                                registers: regs, frames: frames.baseAddress!,
-                                bounds: AccessBounds(stackLow: stackTop - UInt(Self.stackFrameSize),
-                                                     stackHigh: stackTop, regions: regionBuffer),
-                                initialized: initialized, budget: instructionBudget,
-                                context: context?.opaquePointer, tailCall: tailCallResolver,
-                                argumentCheck: C.enabled
-                                    ? HelperArgumentCheck(helpers: helperPrototypes, mapSizes: mapSizes) : nil)
-                            return execute(C.self, state)
-                        }
-                    }
+            withUnsafeTemporaryAllocation(of: CallFrame.self, capacity: Self.maximumCallDepth) { frames in
+            withUnsafeTemporaryAllocation(of: Unmanaged<InterpreterCode>?.self, capacity: maximumTailCalls) { targets in
+            withUnsafeTemporaryAllocation(byteCount: C.enabled ? Sandbox.scratchSize : 0, alignment: 16) { scratch in
+            withUnsafeTemporaryAllocation(of: Sandbox.self, capacity: C.enabled ? 1 : 0) { sandbox in
+            helperFunctions.withUnsafeBufferPointer { helpers in
+            helperPrototypes.withUnsafeBufferPointer { prototypes in
+            maps.withUnsafeBufferPointer { maps in
+            regions.withUnsafeBufferPointer { given in
+            withUnsafeMutablePointer(to: &runContext) { runContext in
+                let stackTop = UInt(bitPattern: stack.baseAddress) + UInt(stackSize)
+                let regs = registers.baseAddress!
+                regs.initialize(repeating: 0, count: 11)
+                for (index, value) in arguments.enumerated() { regs[index + 1] = value }
+                regs[10] = UInt64(stackTop)
+                targets.initialize(repeating: nil)
+                defer { for target in targets { target?.release() } }
+                var shadow: UnsafeMutablePointer<Sandbox>?
+                if C.enabled {
+                    shadow = sandbox.baseAddress!
+                    shadow!.initialize(to: Sandbox(scratch: scratch.baseAddress!, stack: stack, arguments: arguments,
+                                                   given: given, maps: maps, helpers: prototypes,
+                                                   constants: code.constants))
                 }
+                let state = RunState(
+                    code: code.start, helpers: helpers, tailCallHelperID: tailCallHelperID,
+                    loopHelperID: loopHelperID, unwindHelperID: unwindHelperID, registers: regs,
+                    frames: frames.baseAddress!, budget: instructionBudget, context: UnsafeMutableRawPointer(runContext),
+                    tailCall: tailCallResolver, tailCallTargets: targets.baseAddress!, sandbox: shadow)
+                let outcome = execute(C.self, state, entry: code.start)
+                // A trapped run never leaves a record reserved: the ring would wait for it forever.
+                shadow?.pointee.discardRecords()
+                return outcome
+            }
+            }
+            }
+            }
+            }
+            }
+            }
+            }
+            }
             }
         }
         switch outcome {

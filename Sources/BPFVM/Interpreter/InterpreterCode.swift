@@ -1,42 +1,48 @@
 /// A program's code in the form the interpreter loop reads, in memory that never moves while
-/// the program lives: each opcode byte replaced by its `InterpreterOpcode`, and each function
-/// address (`lddw` src 4) replaced by the absolute address of the slot it names.
+/// the program lives: each opcode byte replaced by its `InterpreterOpcode`, each function
+/// address (`lddw` src 4) replaced by the absolute address of the slot it names, and, for
+/// checked mode, the provenance of every `lddw` constant (a map, a map value, a function) in a
+/// side table that the second slot's offset field indexes.
 final class InterpreterCode: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<Instruction>
-    /// Slot indices where an instruction starts (false for the second slot of an `lddw`).
-    private let startsInstruction: [Bool]
+    /// The provenance of the `lddw` constants; entry 0 is a plain number.
+    let constantTable: UnsafeMutableBufferPointer<Provenance>
 
-    init(_ program: Program) {
+    /// `constants` gives the provenance of the `lddw` at each instruction index that loads an
+    /// address of an object (function addresses are found here); every other `lddw` loads a number.
+    init(_ program: Program, constants: [Int: Provenance] = [:]) {
         buffer = .allocate(capacity: program.instructions.count)
         _ = buffer.initialize(from: program.instructions)
-        var starts = [Bool](repeating: false, count: program.instructions.count)
+        var table: [Provenance] = [.scalar]
         let base = UInt64(UInt(bitPattern: buffer.baseAddress))
         for (index, operation) in program.operations {
-            starts[index] = true
             // `Program` admits only valid opcodes, and every valid opcode has an internal one.
             buffer[index].opcode = InterpreterOpcode(opcode: buffer[index].opcode)!.rawValue
-            if case .loadImmediate64(.codeAddress, _, let value) = operation {
+            guard case .loadImmediate64(let kind, _, let value) = operation else { continue }
+            var provenance = constants[index]
+            if kind == .codeAddress {
+                // `Program` proved the target is the start of an instruction of this program.
                 let target = index + 1 + Int(Int32(truncatingIfNeeded: value))
                 let address = base + UInt64(target * MemoryLayout<Instruction>.stride)
                 buffer[index].registers &= 0x0f
                 buffer[index].imm = Int32(truncatingIfNeeded: address)
                 buffer[index + 1].imm = Int32(truncatingIfNeeded: address >> 32)
+                provenance = Provenance(.code)
+            }
+            if let provenance, table.count <= Int(UInt16.max) {
+                buffer[index + 1].offset = Int16(bitPattern: UInt16(table.count))
+                table.append(provenance)
             }
         }
-        startsInstruction = starts
+        constantTable = .allocate(capacity: table.count)
+        _ = constantTable.initialize(from: table)
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        constantTable.deallocate()
+    }
 
     var start: UnsafePointer<Instruction> { UnsafePointer(buffer.baseAddress!) }
-
-    /// The slot at a code address, if the address is the start of an instruction of this program.
-    func instruction(at address: UInt64) -> UnsafePointer<Instruction>? {
-        let base = UInt64(UInt(bitPattern: buffer.baseAddress))
-        let stride = UInt64(MemoryLayout<Instruction>.stride)
-        guard address >= base, (address - base) % stride == 0 else { return nil }
-        let index = Int((address - base) / stride)
-        guard index < buffer.count, startsInstruction[index] else { return nil }
-        return start + index
-    }
+    var constants: UnsafePointer<Provenance> { UnsafePointer(constantTable.baseAddress!) }
 }

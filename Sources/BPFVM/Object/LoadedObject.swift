@@ -10,16 +10,25 @@ public final class LoadedObject: @unchecked Sendable {
     public let helpers: HelperTable
     /// The context helpers see during runs of this object's programs (printk output goes to its trace).
     public let context: ExecutionContext
+    /// Whether tracing programs may read arbitrary host memory (`probe_read*`); when false, a
+    /// program that calls one fails to load.
+    public let allowsHostMemoryReads: Bool
     /// The programs, after `load()`.
     public private(set) var programs: [LoadedProgram] = []
+    /// What checked runs know of `maps`, in the same order.
+    let mapLayouts: [MapLayout]
 
-    /// Creates the object's maps. `helpers` defaults to the standard helpers.
+    /// Creates the object's maps. `helpers` defaults to the standard helpers; each program gets
+    /// those its kind may call. `allowsHostMemoryReads: false` takes `probe_read*` away from
+    /// every program: reading arbitrary memory of the host is a capability of tracing kinds,
+    /// which a host that loads objects it does not trust can refuse.
     public init(_ object: Object, helpers: HelperTable = StandardHelpers.table,
-                context: ExecutionContext = ExecutionContext()) throws(ObjectError)
+                context: ExecutionContext = ExecutionContext(), allowsHostMemoryReads: Bool = true) throws(ObjectError)
     {
         self.object = object
         self.helpers = helpers
         self.context = context
+        self.allowsHostMemoryReads = allowsHostMemoryReads
         var maps: [Map] = []
         for declaration in object.maps {
             do {
@@ -40,7 +49,12 @@ public final class LoadedObject: @unchecked Sendable {
                 throw .invalidMap(name: data.mapName, reason: "\(error)")
             }
         }
+        guard maps.count <= maximumTrackedMaps else {
+            throw .invalidMap(name: maps[maximumTrackedMaps].definition.name,
+                              reason: "an object may have at most \(maximumTrackedMaps) maps, global data included")
+        }
         self.maps = maps
+        self.mapLayouts = maps.map(MapLayout.init)
     }
 
     deinit {
@@ -126,38 +140,56 @@ public final class LoadedObject: @unchecked Sendable {
         "GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL",
     ]
 
-    /// Replaces map references (`lddw` src 5 and 6) with the addresses of the maps and their values.
+    /// Replaces map references (`lddw` src 5 and 6) with the addresses of the maps and their
+    /// values (recording each one's provenance for checked runs) and binds the program to the
+    /// helpers its kind may call.
     private func bind(_ program: Program) throws(ObjectError) -> LoadedProgram {
-        if !Self.gplCompatibleLicenses.contains(object.license) {
-            for (index, operation) in program.operations {
-                guard case .call(.helper(let id)) = operation, let helper = helpers[id], helper.isGPLOnly else { continue }
-                throw .link(program: program.metadata.name, instruction: index,
+        let name = program.metadata.name
+        let kind = program.metadata.kind
+        let available = helpers.available(to: kind, allowsHostMemoryReads: allowsHostMemoryReads)
+        for (index, operation) in program.operations {
+            guard case .call(.helper(let id)) = operation, let helper = helpers[id] else { continue }
+            if helper.isGPLOnly && !Self.gplCompatibleLicenses.contains(object.license) {
+                throw .link(program: name, instruction: index,
                             reason: "bpf_\(helper.name) is GPL-only and the license \"\(object.license)\" is not GPL-compatible")
+            }
+            if available[id] == nil {
+                throw .link(program: name, instruction: index, reason: Self.unavailability(of: helper, to: kind))
             }
         }
         var slots = program.instructions
         var referenced: [Map] = []
-        for name in program.metadata.maps {
-            guard let map = map(named: name) else {
-                throw .link(program: program.metadata.name, instruction: 0, reason: "map '\(name)' does not exist")
+        for mapName in program.metadata.maps {
+            guard let map = map(named: mapName) else {
+                throw .link(program: name, instruction: 0, reason: "map '\(mapName)' does not exist")
             }
             referenced.append(map)
         }
+        var constants: [Int: Provenance] = [:]
         for (index, operation) in program.operations {
-            guard case .loadImmediate64(let kind, _, let value) = operation else { continue }
+            guard case .loadImmediate64(let kind, _, let value) = operation,
+                  kind == .mapByIndex || kind == .mapValueByIndex else { continue }
             let mapIndex = Int(UInt32(truncatingIfNeeded: value))
+            guard mapIndex < referenced.count,
+                  let objectIndex = maps.firstIndex(where: { $0 === referenced[mapIndex] })
+            else {
+                throw .link(program: name, instruction: index,
+                            reason: "lddw refers to map \(mapIndex), but the program references \(referenced.count)")
+            }
+            let map = referenced[mapIndex]
             let address: UInt64
-            switch kind {
-            case .mapByIndex:
-                address = UInt64(UInt(bitPattern: referenced[mapIndex].opaquePointer))
-            case .mapValueByIndex:
+            if kind == .mapByIndex {
+                address = UInt64(UInt(bitPattern: map.opaquePointer))
+                constants[index] = Provenance(.map, index: objectIndex)
+            } else {
                 var zeroKey: UInt32 = 0
-                guard let base = referenced[mapIndex].lookup(key: &zeroKey) else {
-                    throw .link(program: program.metadata.name, instruction: index, reason: "global data map has no value")
+                let offset = value >> 32
+                guard let base = map.lookup(key: &zeroKey), offset < UInt64(map.definition.valueSize) else {
+                    throw .link(program: name, instruction: index,
+                                reason: "offset \(offset) is outside the \(map.definition.valueSize)-byte value of map '\(map.definition.name)'")
                 }
-                address = UInt64(UInt(bitPattern: base)) + (value >> 32)
-            default:
-                continue
+                address = UInt64(UInt(bitPattern: base)) + offset
+                constants[index] = Provenance(.mapValue, index: objectIndex, base: UInt(bitPattern: base))
             }
             slots[index].registers &= 0x0f
             slots[index].imm = Int32(truncatingIfNeeded: address)
@@ -165,13 +197,22 @@ public final class LoadedObject: @unchecked Sendable {
         }
         let bound: Program
         do { bound = try Program(instructions: slots, metadata: program.metadata) } catch {
-            throw .invalidInstructions(program: program.metadata.name, error)
+            throw .invalidInstructions(program: name, error)
         }
         do {
-            return try LoadedProgram(linked: program, bound: bound, maps: referenced, helpers: helpers, object: self)
+            return try LoadedProgram(linked: program, bound: bound, maps: referenced, helpers: available,
+                                     constants: constants, object: self)
         } catch {
-            throw .link(program: program.metadata.name, instruction: error.index, reason: "\(error)")
+            throw .link(program: name, instruction: error.index, reason: error.problem)
         }
+    }
+
+    /// Why `helper` is not in the set of helpers `kind` may call.
+    private static func unavailability(of helper: Helper, to kind: ProgramKind) -> String {
+        if helper.readsHostMemory && kind.isTracing {
+            return "bpf_\(helper.name) reads host memory, which the host does not allow for this object"
+        }
+        return "bpf_\(helper.name) is not available to '\(kind)' programs (only tracing and hook kinds may call it)"
     }
 }
 

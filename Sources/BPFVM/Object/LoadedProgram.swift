@@ -5,41 +5,43 @@ public final class LoadedProgram: @unchecked Sendable {
     /// The maps its instructions refer to, in `linked.metadata.maps` order.
     public let maps: [Map]
     /// The interpreter bound to this program.
-    public private(set) var interpreter: Interpreter
+    public let interpreter: Interpreter
     private unowned let object: LoadedObject
-    /// The memory a checked run of this program may touch besides its stack and context: the
-    /// value storage of every map of the object (helpers hand out pointers into it). Map
-    /// storage never moves, so this is computed once.
-    private let mapRegions: [MemoryRegion]
 
     public var name: String { linked.metadata.name }
     public var kind: ProgramKind { linked.metadata.kind }
 
-    init(linked: Program, bound: Program, maps: [Map], helpers: HelperTable, object: LoadedObject) throws(LoadError) {
+    /// `constants` gives the provenance of each `lddw` of a map or global variable in `bound`.
+    init(linked: Program, bound: Program, maps: [Map], helpers: HelperTable, constants: [Int: Provenance],
+         object: LoadedObject) throws(LoadError)
+    {
         self.linked = linked
         self.maps = maps
         self.object = object
-        self.mapRegions = object.maps.flatMap(\.valueRegions)
-        self.interpreter = try Interpreter(program: bound, helpers: helpers)
-        let mapsByPointer = Dictionary(object.maps.map { (UInt64(UInt(bitPattern: $0.opaquePointer)), $0) },
-                                       uniquingKeysWith: { first, _ in first })
-        interpreter.mapSizes = { pointer in
-            mapsByPointer[pointer].map { ($0.definition.keySize, $0.definition.valueSize) }
+        var interpreter = try Interpreter(program: bound, helpers: helpers, maps: object.mapLayouts,
+                                          constants: constants)
+        // Tail calls go only through this object's program arrays, to programs of this object.
+        let programArrays = Dictionary(
+            object.maps.filter { $0.definition.type == .programArray }
+                .map { (UInt64(UInt(bitPattern: $0.opaquePointer)), $0) },
+            uniquingKeysWith: { first, _ in first })
+        interpreter.tailCallResolver = { [unowned object] pointer, index in
+            guard let map = programArrays[pointer], index < UInt64(map.definition.maxEntries),
+                  let target = map.program(at: Int(index)) as? LoadedProgram, target.object === object
+            else { return nil }
+            return target.interpreter.code
         }
-        interpreter.tailCallResolver = { pointer, index in
-            guard let map = mapsByPointer[pointer], map.definition.type == .programArray,
-                  index < UInt64(map.definition.maxEntries) else { return nil }
-            return (map.program(at: Int(index)) as? LoadedProgram)?.interpreter.code.start
-        }
+        self.interpreter = interpreter
     }
 
-    /// Runs with r1-r5 = `arguments`; `regions` lists the memory they point to. Checked mode by
-    /// default; trusted mode only for verified programs.
+    /// Runs with r1-r5 = `arguments`; `regions` lists the memory they point to (see
+    /// `Interpreter.run(arguments:regions:context:)` for what a checked run may reach). Checked
+    /// mode by default; trusted mode only for verified programs.
     public func run(arguments: [UInt64], regions: [MemoryRegion] = [], checked: Bool = true) throws(ExecutionError)
         -> UInt64
     {
         if checked {
-            return try interpreter.run(arguments: arguments, regions: regions + mapRegions, context: object.context)
+            return try interpreter.run(arguments: arguments, regions: regions, context: object.context)
         }
         return try interpreter.runTrusted(arguments: arguments, context: object.context)
     }

@@ -42,6 +42,22 @@ public enum ProgramKind: Hashable, Sendable, CustomStringConvertible {
         if target.isEmpty { return nil }
     }
 
+    /// The test-run types that trace the host (and so get the tracing helpers); every other
+    /// test-run type is a networking kind.
+    static let tracingTypes: Set<String> = [
+        "kprobe", "kretprobe", "uprobe", "uretprobe", "uprobe.s", "uretprobe.s", "ksyscall", "kretsyscall", "usdt",
+        "tracepoint", "tp", "raw_tracepoint", "raw_tp", "perf_event", "tp_btf", "iter", "syscall", "struct_ops",
+    ]
+
+    /// Whether the kind traces the host: hook programs and the kernel's tracing program types.
+    /// Only these may call the helpers that describe the calling thread or read host memory.
+    public var isTracing: Bool {
+        switch self {
+        case .fentry, .fexit, .fmodReturn, .lsm: true
+        case .testRun(let type): Self.tracingTypes.contains(type)
+        }
+    }
+
     /// The hook a BTF-attached program names, if it is one.
     public var hook: String? {
         switch self {

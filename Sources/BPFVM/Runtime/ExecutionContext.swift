@@ -1,39 +1,67 @@
+import Atomics
 import CSystemShims
 
-/// The state helpers reach through the context pointer every helper receives: the trace sink
-/// for `bpf_printk`, the generator behind `get_prandom_u32`, and the entry back into the running
-/// engine that `bpf_loop` needs to call a BPF callback.
-///
-/// One context serves one run at a time; helpers find it with `ExecutionContext.from(_:)`.
-public final class ExecutionContext: @unchecked Sendable {
+/// What the runs of one object's programs share: the trace sink `bpf_printk` writes to.
+/// Immutable after creation (the sink is thread-safe), so any number of threads may run
+/// programs with one context at once; everything that changes during a run lives in that
+/// run's `RunContext`.
+public final class ExecutionContext: Sendable {
     /// Where formatted `bpf_printk` / `bpf_trace_vprintk` lines go.
     public let trace: TraceSink
-    /// Calls the BPF function at a code address with r1-r5 set from the arguments and returns r0;
-    /// set by the engine for the duration of a run (nil outside one).
-    public var callFunction: ((_ address: UInt64, _ arguments: [UInt64]) -> UInt64?)?
-    /// The state of the pseudo-random generator behind `get_prandom_u32`.
-    var random: UInt64
+    /// Hands each run a distinct seed for `get_prandom_u32`.
+    private let seeds = ManagedAtomic<UInt64>(0)
+    private let seedBase: UInt64
 
     public init(trace: TraceSink = TraceSink()) {
         self.trace = trace
-        self.random = bpf_shim_random_seed() | 1
+        self.seedBase = RunContext.mix(bpf_shim_random_seed())
     }
 
-    /// The context behind a helper's context pointer.
+    /// The context of the run behind a helper's context pointer (nil for a run without one).
     @inline(__always)
     public static func from(_ pointer: UnsafeMutableRawPointer?) -> ExecutionContext? {
         guard let pointer else { return nil }
-        return Unmanaged<ExecutionContext>.fromOpaque(pointer).takeUnretainedValue()
+        return pointer.assumingMemoryBound(to: RunContext.self).pointee.shared?.takeUnretainedValue()
     }
 
-    /// The pointer to pass as a run's context (valid while the context lives).
-    public var opaquePointer: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }
+    /// A fresh seed for one run's generator.
+    func nextSeed() -> UInt64 {
+        RunContext.mix(seedBase &+ seeds.loadThenWrappingIncrement(ordering: .relaxed))
+    }
+}
 
-    /// The next pseudo-random 32-bit value (xorshift64*).
-    func nextRandom() -> UInt32 {
-        random ^= random >> 12
-        random ^= random << 25
-        random ^= random >> 27
-        return UInt32(truncatingIfNeeded: (random &* 0x2545_f491_4f6c_dd1d) >> 32)
+/// The state one run keeps for its helpers, in the run's own memory: every helper receives a
+/// pointer to it as its context argument. Nothing in it is shared with another run.
+public struct RunContext {
+    /// The shared context of the object (nil for a bare run).
+    let shared: Unmanaged<ExecutionContext>?
+    /// The state of the pseudo-random generator behind `get_prandom_u32`, seeded on first use.
+    var random: UInt64 = 0
+
+    init(shared: ExecutionContext?) {
+        self.shared = shared.map { Unmanaged.passUnretained($0) }
+    }
+
+    /// The next pseudo-random 32-bit value of the run behind a helper's context pointer
+    /// (xorshift64*, seeded per run).
+    public static func nextRandom(_ pointer: UnsafeMutableRawPointer?) -> UInt32 {
+        guard let run = pointer?.assumingMemoryBound(to: RunContext.self) else { return 4 }
+        if run.pointee.random == 0 {
+            run.pointee.random = (run.pointee.shared?.takeUnretainedValue().nextSeed() ?? mix(bpf_shim_random_seed())) | 1
+        }
+        var state = run.pointee.random
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        run.pointee.random = state
+        return UInt32(truncatingIfNeeded: (state &* 0x2545_f491_4f6c_dd1d) >> 32)
+    }
+
+    /// splitmix64's finaliser: spreads a counter into a well-mixed seed.
+    static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9e37_79b9_7f4a_7c15
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
     }
 }

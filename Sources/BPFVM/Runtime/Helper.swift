@@ -7,7 +7,8 @@ public typealias HelperFunction = @convention(c) (
 ) -> UInt64
 
 /// A function a BPF program may call with `call ID`: its id, its name, its prototype (what a
-/// verifier checks) and its implementation.
+/// verifier checks) and its implementation: a C-convention function, or an operation the
+/// execution engine performs itself because it changes the run's control flow.
 public struct Helper: @unchecked Sendable {
     /// The id programs use in `call` instructions.
     public let id: Int32
@@ -19,11 +20,30 @@ public struct Helper: @unchecked Sendable {
     public let returns: HelperReturn
     /// Whether only GPL-compatible programs may call it.
     public let isGPLOnly: Bool
-    /// The implementation both execution engines call.
-    public let function: HelperFunction
+    /// Which program kinds may call it.
+    public let availability: HelperAvailability
+    /// The implementation both execution engines call (nil for an engine operation).
+    public let function: HelperFunction?
+    /// The operation the engine performs instead of calling a function, if any.
+    public let operation: EngineOperation?
 
     public init(id: Int32, name: String, arguments: [HelperArgument] = [], returns: HelperReturn = .integer,
-                isGPLOnly: Bool = false, function: HelperFunction)
+                isGPLOnly: Bool = false, availability: HelperAvailability = .everyKind, function: @escaping HelperFunction)
+    {
+        self.init(id: id, name: name, arguments: arguments, returns: returns, isGPLOnly: isGPLOnly,
+                  availability: availability, function: function, operation: nil)
+    }
+
+    /// A helper the execution engine performs itself (`bpf_tail_call`, `bpf_loop`).
+    public init(id: Int32, name: String, arguments: [HelperArgument], returns: HelperReturn = .integer,
+                isGPLOnly: Bool = false, availability: HelperAvailability = .everyKind, operation: EngineOperation)
+    {
+        self.init(id: id, name: name, arguments: arguments, returns: returns, isGPLOnly: isGPLOnly,
+                  availability: availability, function: nil, operation: operation)
+    }
+
+    private init(id: Int32, name: String, arguments: [HelperArgument], returns: HelperReturn, isGPLOnly: Bool,
+                 availability: HelperAvailability, function: HelperFunction?, operation: EngineOperation?)
     {
         precondition(arguments.count <= 5, "a helper takes at most five arguments")
         self.id = id
@@ -31,8 +51,40 @@ public struct Helper: @unchecked Sendable {
         self.arguments = arguments
         self.returns = returns
         self.isGPLOnly = isGPLOnly
+        self.availability = availability
         self.function = function
+        self.operation = operation
     }
+}
+
+/// A helper whose work is a change of the run's control flow, which the execution engine
+/// performs itself (each engine in its own way) rather than through a function call.
+public enum EngineOperation: Hashable, Sendable {
+    /// `bpf_tail_call(ctx, prog_array, index)`: continue in another program of the object,
+    /// reusing the frame; falls through with -ENOENT when it cannot (at most 33 in a chain).
+    case tailCall
+    /// `bpf_loop(count, callback, ctx, flags)`: call a BPF function `count` times inside the
+    /// same run (same instruction budget, same frame limit, same traps) until it returns non-zero.
+    case loop
+}
+
+/// Which program kinds may call a helper, as the kernel gives each program type its own set.
+public enum HelperAvailability: Hashable, Sendable {
+    /// Every program kind.
+    case everyKind
+    /// Tracing and hook kinds only (`fentry`, `fexit`, `fmod_ret`, `lsm`, `kprobe`,
+    /// `tracepoint`, ...): helpers that describe the calling thread, which networking kinds
+    /// do not get.
+    case tracing
+    /// Tracing and hook kinds only, and only while the host allows it: helpers that read
+    /// arbitrary memory of the host process (`probe_read*`). A fault reads as -EFAULT, never a
+    /// crash, but what they read is whatever the address holds: a capability, not a sandbox.
+    case hostMemoryReads
+}
+
+extension Helper {
+    /// Whether the helper reads arbitrary host memory (`probe_read*`).
+    public var readsHostMemory: Bool { availability == .hostMemoryReads }
 }
 
 /// The kind of one helper argument, as the kernel's `bpf_func_proto` names them.
@@ -105,11 +157,26 @@ public struct HelperTable: Sendable {
     /// All helpers, sorted by id.
     public var all: [Helper] { helpers.values.sorted { $0.id < $1.id } }
 
-    /// A dense id-indexed array of the implementations (nil where no helper is registered).
-    func resolved() -> [HelperFunction?] {
-        let count = Int(helpers.keys.max().map { $0 + 1 } ?? 0)
-        var table = [HelperFunction?](repeating: nil, count: count)
-        for (id, helper) in helpers { table[Int(id)] = helper.function }
+    /// A dense id-indexed array of the helpers (nil where no helper is registered).
+    func dense() -> [Helper?] {
+        var table = [Helper?](repeating: nil, count: Int(helpers.keys.max().map { $0 + 1 } ?? 0))
+        for (id, helper) in helpers { table[Int(id)] = helper }
+        return table
+    }
+
+    /// The id of the helper performing `operation`, or `UInt64.max` for none.
+    func id(of operation: EngineOperation) -> UInt64 {
+        helpers.values.first { $0.operation == operation }.map { UInt64($0.id) } ?? .max
+    }
+
+    /// The table without the helpers `kind` may not call (and, when `allowsHostMemoryReads`
+    /// is false, without those that read arbitrary host memory).
+    public func available(to kind: ProgramKind, allowsHostMemoryReads: Bool = true) -> HelperTable {
+        var table = HelperTable(helpers.values.filter { helper in
+            (helper.availability == .everyKind || kind.isTracing)
+                && (allowsHostMemoryReads || !helper.readsHostMemory)
+        })
+        table.unwindHelperID = unwindHelperID
         return table
     }
 }

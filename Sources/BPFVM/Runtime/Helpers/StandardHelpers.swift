@@ -6,8 +6,9 @@ import CSystemShims
 /// The helpers this runtime offers BPF programs, with the kernel's ids, names and prototypes.
 ///
 /// Every implementation is a C-convention function, so the interpreter and JIT-compiled code
-/// call the same code; helpers that need per-run state (the trace sink, `bpf_loop`'s callback
-/// entry) find it through the context pointer, an `ExecutionContext`.
+/// call the same code; helpers that need per-run state (the random generator) or the object's
+/// trace sink find them through the context pointer, the run's `RunContext`. `tail_call` and
+/// `loop` change the run's control flow, so the engines perform them.
 public enum StandardHelpers {
     /// All standard helpers in one table.
     public static let table = HelperTable(all)
@@ -33,7 +34,7 @@ public enum StandardHelpers {
             }
         },
         Helper(id: 4, name: "probe_read", arguments: [.writableMemory, .size(allowsZero: true), .anything],
-               isGPLOnly: true, function: probeRead),
+               isGPLOnly: true, availability: .hostMemoryReads, function: probeRead),
         Helper(id: 5, name: "ktime_get_ns") { _, _, _, _, _, _ in clock(CLOCK_MONOTONIC) },
         // Variadic: r3-r5 are read only as far as the format asks, so the prototype names two arguments.
         Helper(id: 6, name: "trace_printk", arguments: [.readableMemory, .size(allowsZero: false)],
@@ -42,22 +43,19 @@ public enum StandardHelpers {
             printk(context, format: format, size: size, arguments: [a, b, c])
         },
         Helper(id: 7, name: "get_prandom_u32") { _, _, _, _, _, context in
-            UInt64(ExecutionContext.from(context)?.nextRandom() ?? 4)
+            UInt64(RunContext.nextRandom(context))
         },
         // Per-CPU maps are per-thread here, so the "processor" is the calling thread's slot in them.
         Helper(id: 8, name: "get_smp_processor_id") { _, _, _, _, _, _ in UInt64(Map.currentThreadSlot) },
-        // The engines perform tail calls themselves; reaching this function means the tail call
-        // could not be made, which programs see as a failed call that falls through.
-        Helper(id: 12, name: "tail_call", arguments: [.context, .mapPointer, .scalar]) { _, _, _, _, _, _ in
-            errno(ENOENT)
-        },
-        Helper(id: 14, name: "get_current_pid_tgid") { _, _, _, _, _, _ in
+        Helper(id: 12, name: "tail_call", arguments: [.context, .mapPointer, .scalar], operation: .tailCall),
+        Helper(id: 14, name: "get_current_pid_tgid", availability: .tracing) { _, _, _, _, _, _ in
             UInt64(UInt32(bitPattern: getpid())) << 32 | UInt64(UInt32(bitPattern: bpf_shim_gettid()))
         },
-        Helper(id: 15, name: "get_current_uid_gid") { _, _, _, _, _, _ in
+        Helper(id: 15, name: "get_current_uid_gid", availability: .tracing) { _, _, _, _, _, _ in
             UInt64(getgid()) << 32 | UInt64(getuid())
         },
-        Helper(id: 16, name: "get_current_comm", arguments: [.writableMemory, .size(allowsZero: false)]) {
+        Helper(id: 16, name: "get_current_comm", arguments: [.writableMemory, .size(allowsZero: false)],
+               availability: .tracing) {
             buffer, size, _, _, _, _ in
             guard let buffer = pointer(buffer), size > 0 else { return errno(EINVAL) }
             var name = [CChar](repeating: 0, count: 16)
@@ -68,7 +66,7 @@ public enum StandardHelpers {
             return 0
         },
         Helper(id: 45, name: "probe_read_str", arguments: [.writableMemory, .size(allowsZero: true), .anything],
-               isGPLOnly: true, function: probeReadString),
+               isGPLOnly: true, availability: .hostMemoryReads, function: probeReadString),
         Helper(id: 87, name: "map_push_elem", arguments: [.mapPointer, .mapValue, .anything]) {
             map, value, flags, _, _, _ in
             guard let value = pointer(value) else { return errno(EFAULT) }
@@ -89,14 +87,14 @@ public enum StandardHelpers {
             }
         },
         Helper(id: 112, name: "probe_read_user", arguments: [.writableMemory, .size(allowsZero: true), .anything],
-               function: probeRead),
+               availability: .hostMemoryReads, function: probeRead),
         Helper(id: 113, name: "probe_read_kernel", arguments: [.writableMemory, .size(allowsZero: true), .anything],
-               isGPLOnly: true, function: probeRead),
+               isGPLOnly: true, availability: .hostMemoryReads, function: probeRead),
         Helper(id: 114, name: "probe_read_user_str", arguments: [.writableMemory, .size(allowsZero: true), .anything],
-               function: probeReadString),
+               availability: .hostMemoryReads, function: probeReadString),
         Helper(id: 115, name: "probe_read_kernel_str",
                arguments: [.writableMemory, .size(allowsZero: true), .anything], isGPLOnly: true,
-               function: probeReadString),
+               availability: .hostMemoryReads, function: probeReadString),
         Helper(id: 125, name: "ktime_get_boot_ns") { _, _, _, _, _, _ in clock(CLOCK_BOOTTIME) },
         Helper(id: 130, name: "ringbuf_output", arguments: [.mapPointer, .readableMemory, .size(allowsZero: true),
                                                             .anything]) {
@@ -143,18 +141,7 @@ public enum StandardHelpers {
             let arguments = words(data, count: Int(length / 8))
             return printk(context, format: format, size: size, arguments: arguments)
         },
-        Helper(id: 181, name: "loop", arguments: [.scalar, .callback, .anything, .scalar]) {
-            count, callback, callbackContext, flags, _, context in
-            guard flags == 0, count <= 1 << 23 else { return errno(count > 1 << 23 ? E2BIG : EINVAL) }
-            guard let call = ExecutionContext.from(context)?.callFunction else { return errno(EINVAL) }
-            var iterations: UInt64 = 0
-            while iterations < count {
-                guard let result = call(callback, [iterations, callbackContext]) else { return errno(EINVAL) }
-                iterations += 1
-                if result != 0 { break }
-            }
-            return iterations
-        },
+        Helper(id: 181, name: "loop", arguments: [.scalar, .callback, .anything, .scalar], operation: .loop),
     ]
 
     // MARK: - Shared pieces

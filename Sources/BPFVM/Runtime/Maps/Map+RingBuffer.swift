@@ -54,6 +54,13 @@ extension Map {
         return ring.consume(handler)
     }
 
+    /// Host side: how many times ``consume(_:)`` met a record header it could not trust (a
+    /// program wrote over it) and dropped the unread data behind it; 0 for other maps.
+    public var corruptRecordHeaderCount: Int {
+        guard case .ring(let ring) = storage else { return 0 }
+        return ring.corruptHeaderCount
+    }
+
     /// Host side: every submitted record, copied, in order (see ``consume(_:)``).
     public func consumeAll() -> [[UInt8]] {
         var records: [[UInt8]] = []

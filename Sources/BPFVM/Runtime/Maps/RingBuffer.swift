@@ -107,13 +107,15 @@ final class RingBuffer {
     }
 
     /// `bpf_ringbuf_submit` / `bpf_ringbuf_discard`: clears the busy bit of the record at
-    /// `sample` (setting the discard bit for a discard), so the consumer may take it.
+    /// `sample` (setting the discard bit for a discard), so the consumer may take it. A record
+    /// that is not busy (already submitted or discarded) is left alone. Engines hand only
+    /// records a run reserved and still holds (checked mode tracks them; the verifier proves it).
     static func commit(_ sample: UnsafeMutableRawPointer, discard: Bool) {
         let header = sample - headerSize
-        assert(ring(of: header).load(fromByteOffset: magicOffset, as: UInt64.self) == magic,
-               "ring buffer submit/discard of a pointer that reserve did not return")
         let word = atomicWord(header)
-        var length = word.load(ordering: .relaxed) & ~busyBit
+        let current = word.load(ordering: .relaxed)
+        guard current & busyBit != 0 else { return }
+        var length = current & ~busyBit
         if discard { length |= discardBit }
         word.store(length, ordering: .releasing)
     }
@@ -152,9 +154,22 @@ final class RingBuffer {
 
     // MARK: - Consumer side
 
+    /// How many times the consumer found a header it could not trust and dropped the data
+    /// behind it.
+    private let corruptions = ManagedAtomic<Int>(0)
+
+    /// How many corrupt headers the consumer has met (see ``consume(_:)``).
+    var corruptHeaderCount: Int { corruptions.load(ordering: .relaxed) }
+
     /// Hands every submitted record to `handler` in order, skipping discarded ones and stopping
     /// at the first record still being written; returns how many records it handed over.
     /// Consumers are serialised, so `handler` must not consume this ring itself.
+    ///
+    /// Headers live in memory a program could write, so none is trusted: a record is handed
+    /// over only when its length fits between the consumer and the producer position and its
+    /// page-offset word is the one reserve wrote. A header that fails either test means the
+    /// ring's contents cannot be followed any further: everything up to the producer position
+    /// is dropped and counted in ``corruptHeaderCount``, and the ring stays usable.
     func consume(_ handler: (UnsafeRawBufferPointer) -> Void) -> Int {
         let lock = consumerLock
         lock.lock()
@@ -169,6 +184,15 @@ final class RingBuffer {
             let word = atomicWord(header).load(ordering: .acquiring)
             if word & Self.busyBit != 0 { break }
             let length = Int(word & ~(Self.busyBit | Self.discardBit))
+            let pageOffset = UInt32((header - base) / StableMemory.pageSize)
+            guard UInt64(roundUp(length + Self.headerSize, to: 8)) <= producer &- consumer,
+                  header.load(fromByteOffset: 4, as: UInt32.self) == pageOffset
+            else {
+                corruptions.wrappingIncrement(ordering: .relaxed)
+                consumer = producer
+                consumerPosition.store(consumer, ordering: .releasing)
+                break
+            }
             if word & Self.discardBit == 0 {
                 handler(UnsafeRawBufferPointer(start: header + Self.headerSize, count: length))
                 delivered += 1

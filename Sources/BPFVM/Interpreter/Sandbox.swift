@@ -1,0 +1,480 @@
+/// Checked mode's shadow of a run: for every register whether it holds a value and where that
+/// value came from (`Provenance`), the same for every 8-byte stack slot (spilled pointers keep
+/// their object), and the ring buffer records the run holds.
+///
+/// `admit` runs before every instruction and is the one place where checked mode decides
+/// whether the instruction may execute: registers it reads must be initialised, r10 is never
+/// written, and a load, store or atomic must lie inside the one object its base register was
+/// derived from: the stack frame it points into (a caller's frame only through a pointer passed
+/// down), the memory the caller listed, exactly one map value, or exactly one live ring buffer
+/// record (never its header). Helper calls are admitted against the helper's prototype with the
+/// same provenance. The loop reports frame changes, helper results and tail calls through the
+/// other methods. All state lives in the run, so runs on many threads never share any.
+struct Sandbox {
+    /// The most ring buffer records one run may hold at once.
+    static let maximumRecords = 64
+    static let frameSize = UInt(Interpreter.stackFrameSize)
+
+    /// Provenance of r0-r10.
+    let tags: UnsafeMutablePointer<Provenance>
+    /// Bit i set: register i holds a value.
+    var initialized: UInt16
+    /// The call depth (0 in the entry function); frame d spans `frameBase(d) ..< frameBase(d) + 512`.
+    var depth = 0
+    /// One past the top of frame 0.
+    let stackTop: UInt
+    /// The lowest address of the deepest possible frame.
+    let stackBase: UInt
+    /// Provenance of each 8-byte stack slot, from `stackBase` up.
+    let slotTags: UnsafeMutablePointer<Provenance>
+    /// What a call saves: the callee-saved registers' provenance and the initialised set.
+    let savedFrames: UnsafeMutablePointer<SavedFrame>
+    /// Set once a pointer into a frame was spilled into a shallower frame; returns then look
+    /// for it, so that no pointer outlives the frame it points into.
+    var deeperPointers = false
+
+    /// The memory the caller of the run listed.
+    let given: UnsafeBufferPointer<MemoryRegion>
+    /// The maps of the program's object, in the order provenance indexes them.
+    let maps: UnsafeBufferPointer<MapLayout>
+    /// Helper prototypes by id.
+    let helpers: UnsafeBufferPointer<Helper?>
+    /// The provenance of the constants of the code running now (changes on a tail call).
+    var constants: UnsafePointer<Provenance>
+    /// The provenance of the context the run started with (what `.context` arguments must be).
+    let context: Provenance
+    let effects: UnsafePointer<OperandEffects>
+
+    /// The ring buffer records reserved and not yet released, as (first byte, size).
+    let records: UnsafeMutablePointer<(start: UInt, size: Int)>
+    var recordCount = 0
+    /// The map named by the map argument of the helper call being made (its result's object).
+    var helperMap = -1
+
+    struct SavedFrame {
+        var r6: Provenance, r7: Provenance, r8: Provenance, r9: Provenance
+        var initialized: UInt16
+        /// For a `bpf_loop` callback frame: the provenance of the context it passes on each turn.
+        var callbackContext: Provenance
+    }
+
+    /// The scratch memory one sandbox needs, in bytes (its buffers, carved by `init`).
+    static var scratchSize: Int {
+        let depth = Interpreter.maximumCallDepth
+        return 11 * 8 + depth * Interpreter.stackFrameSize + depth * MemoryLayout<SavedFrame>.stride
+            + maximumRecords * MemoryLayout<(start: UInt, size: Int)>.stride
+    }
+
+    /// A sandbox for a run whose stack is `stack` (all frames) and whose r1-r5 are `arguments`.
+    init(scratch: UnsafeMutableRawPointer, stack: UnsafeMutableRawBufferPointer, arguments: [UInt64],
+         given: UnsafeBufferPointer<MemoryRegion>, maps: UnsafeBufferPointer<MapLayout>,
+         helpers: UnsafeBufferPointer<Helper?>, constants: UnsafePointer<Provenance>)
+    {
+        let depth = Interpreter.maximumCallDepth
+        tags = scratch.bindMemory(to: Provenance.self, capacity: 11)
+        slotTags = (scratch + 11 * 8).bindMemory(to: Provenance.self, capacity: depth * 64)
+        let framesAt = scratch + 11 * 8 + depth * Interpreter.stackFrameSize
+        savedFrames = framesAt.bindMemory(to: SavedFrame.self, capacity: depth)
+        records = (framesAt + depth * MemoryLayout<SavedFrame>.stride)
+            .bindMemory(to: (start: UInt, size: Int).self, capacity: Self.maximumRecords)
+        stackBase = UInt(bitPattern: stack.baseAddress)
+        stackTop = stackBase + UInt(stack.count)
+        self.given = given
+        self.maps = maps
+        self.helpers = helpers
+        self.constants = constants
+        effects = OperandEffects.table
+        tags.initialize(repeating: .scalar, count: 11)
+        initialized = 1 << 10
+        tags[10] = Provenance(.stack, index: 0, base: stackTop - Self.frameSize)
+        for (index, value) in arguments.enumerated() {
+            initialized |= 1 << (index + 1)
+            tags[index + 1] = Self.givenRegion(containing: value, in: given)
+        }
+        context = tags[1]
+        slotTags.initialize(repeating: .scalar, count: depth * 64)
+        // A checked run never sees what earlier code left on the host stack.
+        UnsafeMutableRawPointer(bitPattern: stackTop - Self.frameSize)!
+            .initializeMemory(as: UInt8.self, repeating: 0, count: Int(Self.frameSize))
+    }
+
+    // MARK: - The one check before every instruction
+
+    /// Why the instruction `word` at `pc` may not execute, or nil; when it may, the shadow
+    /// state is updated for its result. `regs` are the values before it executes.
+    @inline(__always)
+    mutating func admit(_ word: UInt64, at pc: UnsafePointer<Instruction>, _ regs: UnsafeMutablePointer<UInt64>)
+        -> ExecutionError.Reason?
+    {
+        let dst = Int(truncatingIfNeeded: word >> 8) & 0x0f
+        let src = Int(truncatingIfNeeded: word >> 12) & 0x0f
+        let offset = Int16(truncatingIfNeeded: word >> 16)
+        let effects = self.effects[Int(truncatingIfNeeded: word) & 0xff]
+        let reads = effects.reads
+        var needed = UInt16(reads & 1) << dst | UInt16(reads >> 1 & 1) << src | UInt16(reads >> 2 & 1)
+        if effects.rule == .atomic && Int32(truncatingIfNeeded: word >> 32) == Opcode.atomicCmpxchg { needed |= 1 }
+        if needed & ~initialized != 0 {
+            let missing = (needed & ~initialized).trailingZeroBitCount
+            return .uninitializedRegister(Register(rawValue: UInt8(missing))!)
+        }
+        switch effects.rule {
+        case .none:
+            return nil
+        case .scalar:
+            return define(dst, .scalar)
+        case .move:
+            return define(dst, offset == 0 ? tags[src] : .scalar)
+        case .offsetByImmediate:
+            return define(dst, tags[dst].isMemory ? tags[dst] : .scalar)
+        case .addRegister:
+            let (a, b) = (tags[dst], tags[src])
+            return define(dst, a.isMemory && b == .scalar ? a : b.isMemory && a == .scalar ? b : .scalar)
+        case .subtractRegister:
+            let (a, b) = (tags[dst], tags[src])
+            return define(dst, a.isMemory && b == .scalar ? a : .scalar)
+        case .load:
+            let address = regs[src] &+ UInt64(bitPattern: Int64(offset))
+            let size = Int(effects.size)
+            if let reason = access(through: tags[src], address, size: size, isWrite: false) { return reason }
+            return define(dst, loaded(through: tags[src], address, size: size))
+        case .store, .storeImmediate:
+            let address = regs[dst] &+ UInt64(bitPattern: Int64(offset))
+            let size = Int(effects.size)
+            if let reason = access(through: tags[dst], address, size: size, isWrite: true) { return reason }
+            if tags[dst].kind == .stack {
+                spill(effects.rule == .store ? tags[src] : .scalar, at: UInt(truncatingIfNeeded: address), size: size)
+            }
+            return nil
+        case .atomic:
+            let address = regs[dst] &+ UInt64(bitPattern: Int64(offset))
+            let size = Int(effects.size)
+            if let reason = access(through: tags[dst], address, size: size, isWrite: true) { return reason }
+            if address % UInt64(size) != 0 { return .misalignedAtomic(address: address, size: size) }
+            if tags[dst].kind == .stack { spill(.scalar, at: UInt(truncatingIfNeeded: address), size: size) }
+            let imm = Int32(truncatingIfNeeded: word >> 32)
+            if imm == Opcode.atomicCmpxchg { return define(0, .scalar) }
+            return imm & Opcode.atomicFetch != 0 ? define(src, .scalar) : nil
+        case .loadImmediate64:
+            return define(dst, constants[Int(UInt16(bitPattern: pc[1].offset))])
+        case .call:
+            return src == 0 ? admitHelper(UInt64(UInt32(truncatingIfNeeded: word >> 32)), regs) : nil
+        case .callRegister:
+            return admitHelper(regs[dst], regs)
+        case .exit:
+            if depth == 0 && recordCount > 0 { return .unreleasedRingBufferRecord(address: UInt64(records[0].start)) }
+            return nil
+        }
+    }
+
+    /// Records that `register` now holds a value derived from `provenance`.
+    @inline(__always)
+    private mutating func define(_ register: Int, _ provenance: Provenance) -> ExecutionError.Reason? {
+        if register == 10 { return .writeToFramePointer }
+        initialized |= 1 << register
+        tags[register] = provenance
+        return nil
+    }
+
+    // MARK: - Objects
+
+    /// The extent of the object `provenance` names, or nil when it names no memory.
+    @inline(__always)
+    func extent(of provenance: Provenance) -> (start: UInt, end: UInt, isWritable: Bool)? {
+        switch provenance.kind {
+        case .stack:
+            return (provenance.base, provenance.base + Self.frameSize, true)
+        case .given:
+            let region = given[provenance.index]
+            return (region.start, region.start + UInt(region.count), region.isWritable)
+        case .mapValue:
+            let map = maps[provenance.index]
+            return (provenance.base, provenance.base + UInt(map.valueSize), map.isWritable)
+        case .ringRecord:
+            guard let record = record(at: provenance.base) else { return nil }
+            return (records[record].start, records[record].start + UInt(records[record].size), true)
+        case .scalar, .map, .code:
+            return nil
+        }
+    }
+
+    /// Why `size` bytes at `address`, reached through a value of `provenance`, may not be
+    /// accessed; nil when they lie inside that object (and it is writable, for a write).
+    @inline(__always)
+    func access(through provenance: Provenance, _ address: UInt64, size: Int, isWrite: Bool) -> ExecutionError.Reason? {
+        let start = UInt(truncatingIfNeeded: address)
+        guard let object = extent(of: provenance), start >= object.start, start <= object.end,
+              object.end - start >= UInt(size)
+        else { return .outOfBounds(address: address, size: size, isWrite: isWrite, object: describe(provenance)) }
+        if isWrite && !object.isWritable { return .writeToReadOnlyMemory(address: address, size: size) }
+        return nil
+    }
+
+    /// The provenance of a value loaded through `provenance`: a pointer spilled to the stack
+    /// comes back as the same pointer; a pointer-sized field of given memory (a context's
+    /// `data` or argument slot) that holds an address of given memory points there; anything
+    /// else is a number (pointers stored into maps or records are numbers from then on).
+    @inline(__always)
+    private func loaded(through provenance: Provenance, _ address: UInt64, size: Int) -> Provenance {
+        switch provenance.kind {
+        case .stack:
+            let start = UInt(truncatingIfNeeded: address)
+            return size == 8 && start & 7 == 0 ? slotTags[Int((start - stackBase) >> 3)] : .scalar
+        case .given where size == 8 || size == 4:
+            let raw = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: address)).unsafelyUnwrapped
+            let value = size == 8 ? raw.loadUnaligned(as: UInt64.self) : UInt64(raw.loadUnaligned(as: UInt32.self))
+            return Self.givenRegion(containing: value, in: given)
+        default:
+            return .scalar
+        }
+    }
+
+    /// The given region that `value` points into (or one past its end), as a provenance.
+    static func givenRegion(containing value: UInt64, in given: UnsafeBufferPointer<MemoryRegion>) -> Provenance {
+        let address = UInt(truncatingIfNeeded: value)
+        for (index, region) in given.enumerated() where address >= region.start && address - region.start <= UInt(region.count) {
+            return Provenance(.given, index: index)
+        }
+        return .scalar
+    }
+
+    /// Records a store of `size` bytes at stack address `address` of a value of `provenance`:
+    /// an aligned 8-byte store keeps it, any other store makes the slots it touches numbers.
+    @inline(__always)
+    private mutating func spill(_ provenance: Provenance, at address: UInt, size: Int) {
+        let slot = Int((address - stackBase) >> 3)
+        if size == 8 && address & 7 == 0 {
+            slotTags[slot] = provenance
+            if provenance.kind == .stack && provenance.index > frameDepth(ofSlot: slot) { deeperPointers = true }
+        } else {
+            slotTags[slot] = .scalar
+            slotTags[Int((address + UInt(size) - 1 - stackBase) >> 3)] = .scalar
+        }
+    }
+
+    private func frameDepth(ofSlot slot: Int) -> Int {
+        Int((stackTop - 1 - (stackBase + UInt(slot) * 8)) / Self.frameSize)
+    }
+
+    func frameBase(_ depth: Int) -> UInt { stackTop - UInt(depth + 1) * Self.frameSize }
+
+    /// The live record starting at `start`, by position.
+    @inline(__always)
+    private func record(at start: UInt) -> Int? {
+        for index in 0..<recordCount where records[index].start == start { return index }
+        return nil
+    }
+
+    /// The object a provenance names, for messages.
+    func describe(_ provenance: Provenance) -> MemoryObject {
+        switch provenance.kind {
+        case .scalar: .number
+        case .stack: .stackFrame(depth: provenance.index, start: UInt64(provenance.base))
+        case .given:
+            .givenRegion(index: provenance.index, start: UInt64(given[provenance.index].start),
+                         count: given[provenance.index].count)
+        case .mapValue:
+            .mapValue(map: maps[provenance.index].name, start: UInt64(provenance.base),
+                      size: maps[provenance.index].valueSize)
+        case .ringRecord:
+            record(at: provenance.base).map { .ringBufferRecord(start: UInt64(provenance.base), size: records[$0].size) }
+                ?? .releasedRingBufferRecord(start: UInt64(provenance.base))
+        case .map: .map(maps[provenance.index].name)
+        case .code: .function
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// Checks a call of helper `id` against its prototype: every argument initialised, map
+    /// arguments real maps of the object, memory arguments inside one object of the sizes the
+    /// helper will touch, records live and reserved by this run (and released by this call).
+    private mutating func admitHelper(_ id: UInt64, _ regs: UnsafeMutablePointer<UInt64>) -> ExecutionError.Reason? {
+        helperMap = -1
+        guard id < UInt64(helpers.count), let helper = helpers[Int(id)] else { return nil }  // the loop traps
+        var map: MapLayout?
+        for (position, kind) in helper.arguments.enumerated() {
+            let register = position + 1
+            guard initialized & (1 << register) != 0 else {
+                return .uninitializedRegister(Register(rawValue: UInt8(register))!)
+            }
+            let value = regs[register]
+            let provenance = tags[register]
+            func bad(_ problem: String) -> ExecutionError.Reason {
+                .invalidHelperArgument(helper: helper.name, register: register, problem: problem)
+            }
+            func memory(_ size: Int, isWrite: Bool) -> ExecutionError.Reason? {
+                guard size > 0, let reason = access(through: provenance, value, size: size, isWrite: isWrite) else {
+                    return nil
+                }
+                return bad("\(size) bytes at 0x\(hex(value)): \(ExecutionError(index: 0, reason: reason).problem)")
+            }
+            switch kind {
+            case .mapPointer:
+                guard provenance.kind == .map, maps[provenance.index].pointer == value else {
+                    return bad("0x\(hex(value)) is not a map (\(describe(provenance).pointerDescription))")
+                }
+                map = maps[provenance.index]
+                helperMap = provenance.index
+            case .mapKey:
+                if let map, let reason = memory(map.keySize, isWrite: false) { return reason }
+            case .mapValue:
+                if let map, let reason = memory(map.valueSize, isWrite: false) { return reason }
+            case .uninitializedMapValue:
+                if let map, let reason = memory(map.valueSize, isWrite: true) { return reason }
+            case .readableMemory, .writableMemory:
+                // The size is the next argument.
+                guard position + 1 < helper.arguments.count else { continue }
+                guard initialized & (1 << (register + 1)) != 0 else {
+                    return .uninitializedRegister(Register(rawValue: UInt8(register + 1))!)
+                }
+                let size = regs[register + 1]
+                guard size <= UInt64(Int32.max) else { return bad("size \(size) is too large") }
+                if let reason = memory(Int(size), isWrite: kind == .writableMemory) { return reason }
+            case .constantString:
+                let start = UInt(truncatingIfNeeded: value)
+                guard let object = extent(of: provenance), start >= object.start, start < object.end,
+                      UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: start), count: Int(object.end - start))
+                      .contains(0)
+                else { return bad("0x\(hex(value)) is not a NUL-terminated string inside one object") }
+            case .ringBufferSample:
+                guard provenance.kind == .ringRecord, provenance.base == UInt(truncatingIfNeeded: value),
+                      let record = record(at: provenance.base)
+                else {
+                    return bad("0x\(hex(value)) is not a ring buffer record this run reserved and still holds"
+                        + " (\(describe(provenance).pointerDescription))")
+                }
+                // Released by this call: no later access or second submit gets through.
+                recordCount -= 1
+                records[record] = records[recordCount]
+            case .context:
+                guard provenance == context else { return bad("0x\(hex(value)) is not the program's context") }
+            case .callback:
+                guard provenance.kind == .code else {
+                    return bad("0x\(hex(value)) is not a BPF function (\(describe(provenance).pointerDescription))")
+                }
+            case .anything, .size, .scalar:
+                continue
+            }
+        }
+        return nil
+    }
+
+    /// Records the result of helper `id` in r0 (a map value of the map argument, a new ring
+    /// buffer record, or a number); r1-r5 lose their values.
+    mutating func helperReturned(_ id: UInt64, _ regs: UnsafeMutablePointer<UInt64>) -> ExecutionError.Reason? {
+        var result = Provenance.scalar
+        let value = UInt(truncatingIfNeeded: regs[0])
+        if value != 0, id < UInt64(helpers.count), let helper = helpers[Int(id)] {
+            switch helper.returns {
+            case .mapValueOrNull where helperMap >= 0:
+                result = Provenance(.mapValue, index: helperMap, base: value)
+            case .ringBufferMemoryOrNull:
+                guard recordCount < Self.maximumRecords else {
+                    RingBuffer.commit(UnsafeMutableRawPointer(bitPattern: value)!, discard: true)
+                    return .tooManyRingBufferRecords(limit: Self.maximumRecords)
+                }
+                records[recordCount] = (value, Int(truncatingIfNeeded: regs[2]))
+                recordCount += 1
+                result = Provenance(.ringRecord, base: value)
+            default:
+                break
+            }
+        }
+        tags[0] = result
+        initialized = initialized & ~0b11_1110 | 1
+        return nil
+    }
+
+    /// Discards every record the run still holds (after a trap, so that the ring is not
+    /// blocked by a record that will never be submitted).
+    mutating func discardRecords() {
+        for index in 0..<recordCount {
+            RingBuffer.commit(UnsafeMutableRawPointer(bitPattern: records[index].start)!, discard: true)
+        }
+        recordCount = 0
+    }
+
+    // MARK: - Frames
+
+    /// A bpf-to-bpf call entered frame `depth + 1`: r1-r5 and r10 carry over, r6-r9 are saved.
+    @inline(__always)
+    mutating func called() {
+        savedFrames[depth] = SavedFrame(r6: tags[6], r7: tags[7], r8: tags[8], r9: tags[9],
+                                        initialized: initialized, callbackContext: .scalar)
+        enterFrame()
+        initialized &= 0b100_0011_1110
+    }
+
+    /// A `bpf_loop` callback was entered (`first`: from the helper call, else for the next
+    /// turn): r1 is the turn, r2 the context the helper was given.
+    mutating func calledBack(first: Bool) {
+        let callbackContext = first ? tags[3] : savedFrames[depth].callbackContext
+        if first {
+            savedFrames[depth] = SavedFrame(r6: tags[6], r7: tags[7], r8: tags[8], r9: tags[9],
+                                            initialized: initialized, callbackContext: callbackContext)
+        }
+        enterFrame()
+        tags[1] = .scalar
+        tags[2] = callbackContext
+        initialized = 0b100_0000_0110
+    }
+
+    @inline(__always)
+    private mutating func enterFrame() {
+        depth += 1
+        let base = frameBase(depth)
+        tags[10] = Provenance(.stack, index: depth, base: base)
+        (slotTags + Int((base - stackBase) >> 3)).update(repeating: .scalar, count: Interpreter.stackFrameSize / 8)
+        UnsafeMutableRawPointer(bitPattern: base)!.initializeMemory(as: UInt8.self, repeating: 0,
+                                                                    count: Interpreter.stackFrameSize)
+    }
+
+    /// The frame at `depth` returned: r6-r9 come back, r0 is the result, and no pointer into the
+    /// dead frame survives.
+    @inline(__always)
+    mutating func returned() {
+        let dead = depth
+        depth -= 1
+        let saved = savedFrames[depth]
+        tags[6] = saved.r6
+        tags[7] = saved.r7
+        tags[8] = saved.r8
+        tags[9] = saved.r9
+        tags[10] = Provenance(.stack, index: depth, base: frameBase(depth))
+        initialized = saved.initialized & 0b111_1100_0000 | 1
+        if tags[0].kind == .stack && tags[0].index >= dead { tags[0] = .scalar }
+        if deeperPointers {
+            let live = Int((frameBase(depth) - stackBase) >> 3)
+            for slot in live..<Int((stackTop - stackBase) >> 3)
+            where slotTags[slot].kind == .stack && slotTags[slot].index >= dead {
+                slotTags[slot] = .scalar
+            }
+        }
+    }
+
+    /// A tail call replaced the program: only r1 (the context) and r10 carry over, the frame's
+    /// slots hold numbers, and the constants are the new program's.
+    mutating func tailCalled(constants: UnsafePointer<Provenance>) -> ExecutionError.Reason? {
+        if recordCount > 0 { return .unreleasedRingBufferRecord(address: UInt64(records[0].start)) }
+        self.constants = constants
+        initialized = 0b100_0000_0010
+        (slotTags + Int((frameBase(0) - stackBase) >> 3)).update(repeating: .scalar, count: Interpreter.stackFrameSize / 8)
+        return nil
+    }
+}
+
+extension MemoryObject {
+    /// What a value of this provenance is, for helper-argument messages.
+    var pointerDescription: String {
+        switch self {
+        case .number: "a number"
+        case .stackFrame(let depth, _): "a pointer into the stack frame at depth \(depth)"
+        case .givenRegion(let index, _, _): "a pointer into memory region \(index)"
+        case .mapValue(let map, _, _): "a pointer into a value of map '\(map)'"
+        case .ringBufferRecord: "a pointer into a live ring buffer record"
+        case .releasedRingBufferRecord: "a ring buffer record already submitted or discarded"
+        case .map(let name): "map '\(name)'"
+        case .function: "a function address"
+        }
+    }
+}
