@@ -110,8 +110,8 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
     if C.enabled {
         if cursor.remaining == 0 { return .trap(code.distance(to: cursor.pc), .instructionBudgetExhausted(state.budget)) }
         cursor.remaining &-= 1
-        if let reason = state.sandbox.unsafelyUnwrapped.pointee.admit(word, at: cursor.pc, regs) {
-            return .trap(code.distance(to: cursor.pc), reason)
+        if !state.sandbox.unsafelyUnwrapped.pointee.admit(at: cursor.pc, regs) {
+            return .trap(code.distance(to: cursor.pc), state.sandbox.unsafelyUnwrapped.pointee.trap.pointee!)
         }
     }
     // `Interpreter.init` stored an `InterpreterOpcode` in the opcode byte of every slot it can reach.
@@ -603,7 +603,7 @@ func callHelper<C: ExecutionChecks>(_ id: UInt64, _ state: RunState, _ cursor: i
         if cursor.depth == 0, cursor.tailCalls < maximumTailCalls, let target = state.tailCall?(regs[2], regs[3]) {
             // The frame is reused; the new program starts with only r1 (the context) and r10.
             if C.enabled,
-               let reason = state.sandbox.unsafelyUnwrapped.pointee.tailCalled(constants: target.constants)
+               let reason = state.sandbox.unsafelyUnwrapped.pointee.tailCalled(to: target)
             {
                 return .trap(index, reason)
             }

@@ -123,6 +123,7 @@ public struct Interpreter: @unchecked Sendable {
         precondition(arguments.count <= 5, "a BPF program takes at most five arguments (r1-r5)")
         let stackSize = Self.stackFrameSize * Self.maximumCallDepth
         var runContext = RunContext(shared: context)
+        var trap: ExecutionError.Reason?
         let outcome = withUnsafeTemporaryAllocation(byteCount: stackSize, alignment: 16) { stack in
             withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 11) { registers in
             withUnsafeTemporaryAllocation(of: CallFrame.self, capacity: Self.maximumCallDepth) { frames in
@@ -134,6 +135,7 @@ public struct Interpreter: @unchecked Sendable {
             maps.withUnsafeBufferPointer { maps in
             regions.withUnsafeBufferPointer { given in
             withUnsafeMutablePointer(to: &runContext) { runContext in
+            withUnsafeMutablePointer(to: &trap) { trap in
                 let stackTop = UInt(bitPattern: stack.baseAddress) + UInt(stackSize)
                 let regs = registers.baseAddress!
                 regs.initialize(repeating: 0, count: 11)
@@ -144,9 +146,10 @@ public struct Interpreter: @unchecked Sendable {
                 var shadow: UnsafeMutablePointer<Sandbox>?
                 if C.enabled {
                     shadow = sandbox.baseAddress!
-                    shadow!.initialize(to: Sandbox(scratch: scratch.baseAddress!, stack: stack, arguments: arguments,
+                    shadow!.initialize(to: Sandbox(scratch: scratch.baseAddress!, trap: trap, stack: stack,
+                                                   arguments: arguments,
                                                    given: given, maps: maps, helpers: prototypes,
-                                                   constants: code.constants))
+                                                   code: code))
                 }
                 let state = RunState(
                     code: code.start, helpers: helpers, tailCallHelperID: tailCallHelperID,
@@ -157,6 +160,7 @@ public struct Interpreter: @unchecked Sendable {
                 // A trapped run never leaves a record reserved: the ring would wait for it forever.
                 shadow?.pointee.discardRecords()
                 return outcome
+            }
             }
             }
             }

@@ -3,16 +3,26 @@
 /// address (`lddw` src 4) replaced by the absolute address of the slot it names, and, for
 /// checked mode, the provenance of every `lddw` constant (a map, a map value, a function) in a
 /// side table that the second slot's offset field indexes.
+///
+/// Behind the instructions, at `checkOffset` bytes from each slot, lies that slot's `CheckWord`,
+/// which checked mode reads instead of decoding the instruction again.
 final class InterpreterCode: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<Instruction>
+    /// Bytes from an instruction slot to its check word.
+    let checkOffset: Int
     /// The provenance of the `lddw` constants; entry 0 is a plain number.
     let constantTable: UnsafeMutableBufferPointer<Provenance>
 
     /// `constants` gives the provenance of the `lddw` at each instruction index that loads an
     /// address of an object (function addresses are found here); every other `lddw` loads a number.
     init(_ program: Program, constants: [Int: Provenance] = [:]) {
-        buffer = .allocate(capacity: program.instructions.count)
+        let count = program.instructions.count
+        checkOffset = count * MemoryLayout<Instruction>.stride
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: 2 * checkOffset, alignment: 8)
+        buffer = UnsafeMutableBufferPointer(start: storage.bindMemory(to: Instruction.self, capacity: count), count: count)
         _ = buffer.initialize(from: program.instructions)
+        let checks = (storage + checkOffset).bindMemory(to: UInt64.self, capacity: count)
+        for (index, instruction) in program.instructions.enumerated() { checks[index] = CheckWord(instruction).raw }
         var table: [Provenance] = [.scalar]
         let base = UInt64(UInt(bitPattern: buffer.baseAddress))
         for (index, operation) in program.operations {
@@ -39,7 +49,7 @@ final class InterpreterCode: @unchecked Sendable {
     }
 
     deinit {
-        buffer.deallocate()
+        UnsafeMutableRawPointer(buffer.baseAddress!).deallocate()
         constantTable.deallocate()
     }
 

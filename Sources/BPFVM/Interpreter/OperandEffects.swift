@@ -1,7 +1,8 @@
 /// What one instruction form does to registers and memory, as checked mode needs to know it:
 /// which registers it reads, how the value it writes gets its provenance, and the size of its
-/// memory access. One table, indexed by internal opcode, drives every check of every
-/// instruction form (`Sandbox.admit`), so no form can miss one.
+/// memory access. Derived from the opcode's encoding alone, it is the one source of every
+/// instruction's `CheckWord`, and through it of every check `Sandbox.admit` makes, so no
+/// instruction form can miss one.
 struct OperandEffects {
     /// Registers read: bit 0 dst, bit 1 src, bit 2 r0.
     var reads: UInt8
@@ -39,6 +40,8 @@ struct OperandEffects {
         case callRegister
         /// `exit`.
         case exit
+        /// A form that would write r10: it traps when it runs.
+        case writesFramePointer
     }
 
     static let readsDst: UInt8 = 1, readsSrc: UInt8 = 2, readsR0: UInt8 = 4
@@ -113,17 +116,48 @@ struct OperandEffects {
         }
     }
 
-    /// The table by internal opcode, allocated once and never freed, so that the loop reaches
-    /// it through a plain pointer.
-    nonisolated(unsafe) static let table: UnsafePointer<OperandEffects> = {
-        let count = InterpreterOpcode.allCases.count
-        let table = UnsafeMutablePointer<OperandEffects>.allocate(capacity: 256)
-        table.initialize(repeating: OperandEffects(opcode: Opcode.lddw), count: 256)
-        for byte in 0...255 {
-            guard let dense = InterpreterOpcode(opcode: UInt8(byte)) else { continue }
-            precondition(Int(dense.rawValue) < count)
-            table[Int(dense.rawValue)] = OperandEffects(opcode: UInt8(byte))
+    /// Whether the form writes its dst register.
+    var writesDst: Bool {
+        switch rule {
+        case .scalar, .move, .offsetByImmediate, .addRegister, .subtractRegister, .load, .loadImmediate64: true
+        default: false
         }
-        return UnsafePointer(table)
-    }()
+    }
+}
+
+/// The checks of one instruction of a program, worked out once when the code is prepared so
+/// that checked mode decodes nothing per instruction: the registers it reads, the register it
+/// defines, its rule and access size. Bits 0-15 the registers read, 16-31 the register
+/// written, 32-39 the rule, 40-43 dst, 44-47 src, 48-55 the access size.
+struct CheckWord {
+    let raw: UInt64
+
+    init(raw: UInt64) { self.raw = raw }
+
+    /// The checks of `instruction`, whose opcode byte is still the RFC 9669 one.
+    init(_ instruction: Instruction) {
+        let effects = OperandEffects(opcode: instruction.opcode)
+        let dst = UInt64(instruction.dst), src = UInt64(instruction.src)
+        var needed: UInt64 = 0
+        if effects.reads & OperandEffects.readsDst != 0 { needed |= 1 << dst }
+        if effects.reads & OperandEffects.readsSrc != 0 { needed |= 1 << src }
+        if effects.reads & OperandEffects.readsR0 != 0 { needed |= 1 }
+        if effects.rule == .atomic && instruction.imm == Opcode.atomicCmpxchg { needed |= 1 }
+        var rule = effects.rule
+        // A sign-extending move makes a number.
+        if rule == .move && instruction.offset != 0 { rule = .scalar }
+        if effects.writesDst && dst == 10 { rule = .writesFramePointer }
+        let defines: UInt64 = effects.writesDst && dst != 10 ? 1 << dst : 0
+        raw = needed | defines << 16 | UInt64(rule.rawValue) << 32 | dst << 40 | src << 44
+            | UInt64(effects.size) << 48
+    }
+
+    @inline(__always) var needed: UInt16 { UInt16(truncatingIfNeeded: raw) }
+    @inline(__always) var defines: UInt16 { UInt16(truncatingIfNeeded: raw >> 16) }
+    @inline(__always) var rule: OperandEffects.Rule {
+        unsafeBitCast(UInt8(truncatingIfNeeded: raw >> 32), to: OperandEffects.Rule.self)
+    }
+    @inline(__always) var dst: Int { Int(truncatingIfNeeded: raw >> 40) & 0xf }
+    @inline(__always) var src: Int { Int(truncatingIfNeeded: raw >> 44) & 0xf }
+    @inline(__always) var size: Int { Int(truncatingIfNeeded: raw >> 48) & 0xff }
 }

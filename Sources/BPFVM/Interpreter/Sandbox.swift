@@ -32,6 +32,9 @@ struct Sandbox {
     /// Set once a pointer into a frame was spilled into a shallower frame; returns then look
     /// for it, so that no pointer outlives the frame it points into.
     var deeperPointers = false
+    /// The deepest frame this run has entered: frames are cleared the first time they are
+    /// entered (a later call finds what an earlier call at that depth of this run left there).
+    var deepestFrame = 0
 
     /// The memory the caller of the run listed.
     let given: UnsafeBufferPointer<MemoryRegion>
@@ -39,11 +42,12 @@ struct Sandbox {
     let maps: UnsafeBufferPointer<MapLayout>
     /// Helper prototypes by id.
     let helpers: UnsafeBufferPointer<Helper?>
-    /// The provenance of the constants of the code running now (changes on a tail call).
+    /// The provenance of the constants of the code running now, and the distance from its
+    /// instructions to their check words (both change on a tail call).
     var constants: UnsafePointer<Provenance>
+    var checkOffset: Int
     /// The provenance of the context the run started with (what `.context` arguments must be).
     let context: Provenance
-    let effects: UnsafePointer<OperandEffects>
 
     /// The ring buffer records reserved and not yet released, as (first byte, size).
     let records: UnsafeMutablePointer<(start: UInt, size: Int)>
@@ -66,11 +70,13 @@ struct Sandbox {
     }
 
     /// A sandbox for a run whose stack is `stack` (all frames) and whose r1-r5 are `arguments`.
-    init(scratch: UnsafeMutableRawPointer, stack: UnsafeMutableRawBufferPointer, arguments: [UInt64],
+    init(scratch: UnsafeMutableRawPointer, trap: UnsafeMutablePointer<ExecutionError.Reason?>,
+         stack: UnsafeMutableRawBufferPointer, arguments: [UInt64],
          given: UnsafeBufferPointer<MemoryRegion>, maps: UnsafeBufferPointer<MapLayout>,
-         helpers: UnsafeBufferPointer<Helper?>, constants: UnsafePointer<Provenance>)
+         helpers: UnsafeBufferPointer<Helper?>, code: InterpreterCode)
     {
         let depth = Interpreter.maximumCallDepth
+        self.trap = trap
         tags = scratch.bindMemory(to: Provenance.self, capacity: 11)
         slotTags = (scratch + 11 * 8).bindMemory(to: Provenance.self, capacity: depth * 64)
         let framesAt = scratch + 11 * 8 + depth * Interpreter.stackFrameSize
@@ -82,8 +88,8 @@ struct Sandbox {
         self.given = given
         self.maps = maps
         self.helpers = helpers
-        self.constants = constants
-        effects = OperandEffects.table
+        constants = code.constants
+        checkOffset = code.checkOffset
         tags.initialize(repeating: .scalar, count: 11)
         initialized = 1 << 10
         tags[10] = Provenance(.stack, index: 0, base: stackTop - Self.frameSize)
@@ -92,96 +98,193 @@ struct Sandbox {
             tags[index + 1] = Self.givenRegion(containing: value, in: given)
         }
         context = tags[1]
-        slotTags.initialize(repeating: .scalar, count: depth * 64)
-        // A checked run never sees what earlier code left on the host stack.
-        UnsafeMutableRawPointer(bitPattern: stackTop - Self.frameSize)!
-            .initializeMemory(as: UInt8.self, repeating: 0, count: Int(Self.frameSize))
+        clearFrame(0)
+    }
+
+    /// Clears frame `depth` (memory and slot provenance): a checked run never sees what code
+    /// before it left on the host stack.
+    private func clearFrame(_ depth: Int) {
+        let base = frameBase(depth)
+        (slotTags + Int((base - stackBase) >> 3)).initialize(repeating: .scalar, count: Interpreter.stackFrameSize / 8)
+        UnsafeMutableRawPointer(bitPattern: base)!.initializeMemory(as: UInt8.self, repeating: 0,
+                                                                    count: Interpreter.stackFrameSize)
     }
 
     // MARK: - The one check before every instruction
 
-    /// Why the instruction `word` at `pc` may not execute, or nil; when it may, the shadow
-    /// state is updated for its result. `regs` are the values before it executes.
-    @inline(__always)
-    mutating func admit(_ word: UInt64, at pc: UnsafePointer<Instruction>, _ regs: UnsafeMutablePointer<UInt64>)
-        -> ExecutionError.Reason?
-    {
-        let dst = Int(truncatingIfNeeded: word >> 8) & 0x0f
-        let src = Int(truncatingIfNeeded: word >> 12) & 0x0f
-        let offset = Int16(truncatingIfNeeded: word >> 16)
-        let effects = self.effects[Int(truncatingIfNeeded: word) & 0xff]
-        let reads = effects.reads
-        var needed = UInt16(reads & 1) << dst | UInt16(reads >> 1 & 1) << src | UInt16(reads >> 2 & 1)
-        if effects.rule == .atomic && Int32(truncatingIfNeeded: word >> 32) == Opcode.atomicCmpxchg { needed |= 1 }
-        if needed & ~initialized != 0 {
-            let missing = (needed & ~initialized).trailingZeroBitCount
-            return .uninitializedRegister(Register(rawValue: UInt8(missing))!)
-        }
-        switch effects.rule {
+    /// Whether the instruction at `pc` may execute; when it may, the shadow state is updated
+    /// for its result, and when it may not, `trap` says why. `regs` are the values before it
+    /// executes. The common cases stay inline; the rest, and every failure, go out of line so
+    /// that the loop stays small.
+    @_transparent
+    mutating func admit(at pc: UnsafePointer<Instruction>, _ regs: UnsafeMutablePointer<UInt64>) -> Bool {
+        let check = CheckWord(raw: UnsafeRawPointer(pc).load(fromByteOffset: checkOffset, as: UInt64.self))
+        if check.needed & ~initialized != 0 { return failUninitialized(check.needed) }
+        let dst = check.dst
+        switch check.rule {
         case .none:
-            return nil
+            return true
         case .scalar:
-            return define(dst, .scalar)
-        case .move:
-            return define(dst, offset == 0 ? tags[src] : .scalar)
+            initialized |= check.defines
+            tags[dst] = .scalar
+            return true
         case .offsetByImmediate:
-            return define(dst, tags[dst].isMemory ? tags[dst] : .scalar)
+            if !tags[dst].isMemory { tags[dst] = .scalar }
+            return true
+        case .move:
+            initialized |= check.defines
+            tags[dst] = tags[check.src]
+            return true
         case .addRegister:
-            let (a, b) = (tags[dst], tags[src])
-            return define(dst, a.isMemory && b == .scalar ? a : b.isMemory && a == .scalar ? b : .scalar)
+            let (a, b) = (tags[dst], tags[check.src])
+            tags[dst] = a.isMemory && b == .scalar ? a : b.isMemory && a == .scalar ? b : .scalar
+            return true
         case .subtractRegister:
-            let (a, b) = (tags[dst], tags[src])
-            return define(dst, a.isMemory && b == .scalar ? a : .scalar)
+            let (a, b) = (tags[dst], tags[check.src])
+            tags[dst] = a.isMemory && b == .scalar ? a : .scalar
+            return true
         case .load:
-            let address = regs[src] &+ UInt64(bitPattern: Int64(offset))
-            let size = Int(effects.size)
-            if let reason = access(through: tags[src], address, size: size, isWrite: false) { return reason }
-            return define(dst, loaded(through: tags[src], address, size: size))
-        case .store, .storeImmediate:
-            let address = regs[dst] &+ UInt64(bitPattern: Int64(offset))
-            let size = Int(effects.size)
-            if let reason = access(through: tags[dst], address, size: size, isWrite: true) { return reason }
-            if tags[dst].kind == .stack {
-                spill(effects.rule == .store ? tags[src] : .scalar, at: UInt(truncatingIfNeeded: address), size: size)
+            let src = check.src
+            let address = regs[src] &+ UInt64(bitPattern: Int64(pc.pointee.offset))
+            let provenance = tags[src]
+            let size = check.size
+            if provenance.kind == .stack {
+                let offset = UInt(truncatingIfNeeded: address) &- provenance.base
+                guard offset <= Self.frameSize - UInt(size), provenance.index <= depth else {
+                    return failAccess(provenance, address, size, isWrite: false)
+                }
+                initialized |= check.defines
+                tags[dst] = size == 8 && offset & 7 == 0 ? slotTags[Int((provenance.base &+ offset &- stackBase) >> 3)] : .scalar
+                return true
             }
-            return nil
-        case .atomic:
-            let address = regs[dst] &+ UInt64(bitPattern: Int64(offset))
-            let size = Int(effects.size)
-            if let reason = access(through: tags[dst], address, size: size, isWrite: true) { return reason }
-            if address % UInt64(size) != 0 { return .misalignedAtomic(address: address, size: size) }
-            if tags[dst].kind == .stack { spill(.scalar, at: UInt(truncatingIfNeeded: address), size: size) }
-            let imm = Int32(truncatingIfNeeded: word >> 32)
-            if imm == Opcode.atomicCmpxchg { return define(0, .scalar) }
-            return imm & Opcode.atomicFetch != 0 ? define(src, .scalar) : nil
-        case .loadImmediate64:
-            return define(dst, constants[Int(UInt16(bitPattern: pc[1].offset))])
-        case .call:
-            return src == 0 ? admitHelper(UInt64(UInt32(truncatingIfNeeded: word >> 32)), regs) : nil
-        case .callRegister:
-            return admitHelper(regs[dst], regs)
-        case .exit:
-            if depth == 0 && recordCount > 0 { return .unreleasedRingBufferRecord(address: UInt64(records[0].start)) }
-            return nil
+            if provenance.kind == .given && size < 4 {
+                let region = given[provenance.index]
+                guard UInt(truncatingIfNeeded: address) &- region.start <= UInt(region.count &- size),
+                      region.count >= size
+                else { return failAccess(provenance, address, size, isWrite: false) }
+                initialized |= check.defines
+                tags[dst] = .scalar
+                return true
+            }
+            return admitLoad(dst, provenance, address, size)
+        case .store, .storeImmediate:
+            let address = regs[dst] &+ UInt64(bitPattern: Int64(pc.pointee.offset))
+            let provenance = tags[dst]
+            let size = check.size
+            if provenance.kind == .stack {
+                let offset = UInt(truncatingIfNeeded: address) &- provenance.base
+                guard offset <= Self.frameSize - UInt(size), provenance.index <= depth else {
+                    return failAccess(provenance, address, size, isWrite: true)
+                }
+                spill(check.rule == .store ? tags[check.src] : .scalar, at: provenance.base &+ offset, size: size)
+                return true
+            }
+            if provenance.kind == .given {
+                let region = given[provenance.index]
+                guard UInt(truncatingIfNeeded: address) &- region.start <= UInt(region.count &- size),
+                      region.count >= size, region.isWritable
+                else { return failAccess(provenance, address, size, isWrite: true) }
+                return true
+            }
+            return admitStore(provenance, address, size)
+        default:
+            return admitRest(check, at: pc, regs)
         }
     }
 
     /// Records that `register` now holds a value derived from `provenance`.
     @inline(__always)
-    private mutating func define(_ register: Int, _ provenance: Provenance) -> ExecutionError.Reason? {
-        if register == 10 { return .writeToFramePointer }
+    private mutating func define(_ register: Int, _ provenance: Provenance) -> Bool {
+        if register == 10 { return failFramePointer() }
         initialized |= 1 << register
         tags[register] = provenance
-        return nil
+        return true
+    }
+
+    /// Why the run stops (set when `admit` returns false). It lives outside the struct so
+    /// that the sandbox stays a trivial value the loop can keep in registers.
+    let trap: UnsafeMutablePointer<ExecutionError.Reason?>
+
+    @inline(never)
+    private func fail(_ reason: ExecutionError.Reason) -> Bool {
+        trap.pointee = reason
+        return false
+    }
+
+    // The failures, out of line so that `admit` builds no `Reason` itself.
+
+    @inline(never)
+    private mutating func failUninitialized(_ needed: UInt16) -> Bool {
+        fail(.uninitializedRegister(Register(rawValue: UInt8((needed & ~initialized).trailingZeroBitCount))!))
+    }
+
+    @inline(never)
+    private mutating func failFramePointer() -> Bool { fail(.writeToFramePointer) }
+
+    @inline(never)
+    private mutating func failAccess(_ provenance: Provenance, _ address: UInt64, _ size: Int, isWrite: Bool) -> Bool {
+        fail(access(through: provenance, address, size: size, isWrite: isWrite)
+            ?? .outOfBounds(address: address, size: size, isWrite: isWrite, object: describe(provenance)))
+    }
+
+    /// A store through anything but the stack.
+    @inline(never)
+    private mutating func admitStore(_ provenance: Provenance, _ address: UInt64, _ size: Int) -> Bool {
+        if let reason = access(through: provenance, address, size: size, isWrite: true) { return fail(reason) }
+        return true
+    }
+
+    /// A load through anything but the stack.
+    @inline(never)
+    private mutating func admitLoad(_ dst: Int, _ provenance: Provenance, _ address: UInt64, _ size: Int) -> Bool {
+        if let reason = access(through: provenance, address, size: size, isWrite: false) { return fail(reason) }
+        return define(dst, loaded(through: provenance, address, size: size))
+    }
+
+    /// The rules `admit` does not keep inline: pointer arithmetic between registers, atomics,
+    /// `lddw`, calls and exits.
+    @inline(never)
+    private mutating func admitRest(_ check: CheckWord, at pc: UnsafePointer<Instruction>,
+                                    _ regs: UnsafeMutablePointer<UInt64>) -> Bool
+    {
+        let dst = check.dst, src = check.src
+        let imm = pc.pointee.imm
+        switch check.rule {
+        case .atomic:
+            let address = regs[dst] &+ UInt64(bitPattern: Int64(pc.pointee.offset))
+            let size = check.size
+            if let reason = access(through: tags[dst], address, size: size, isWrite: true) { return fail(reason) }
+            if address % UInt64(size) != 0 { return fail(.misalignedAtomic(address: address, size: size)) }
+            if tags[dst].kind == .stack { spill(.scalar, at: UInt(truncatingIfNeeded: address), size: size) }
+            if imm == Opcode.atomicCmpxchg { return define(0, .scalar) }
+            return imm & Opcode.atomicFetch != 0 ? define(src, .scalar) : true
+        case .loadImmediate64:
+            return define(dst, constants[Int(UInt16(bitPattern: pc[1].offset))])
+        case .call:
+            guard src == 0, let reason = admitHelper(UInt64(UInt32(bitPattern: imm)), regs) else { return true }
+            return fail(reason)
+        case .callRegister:
+            guard let reason = admitHelper(regs[dst], regs) else { return true }
+            return fail(reason)
+        case .exit:
+            if depth == 0 && recordCount > 0 { return fail(.unreleasedRingBufferRecord(address: UInt64(records[0].start))) }
+            return true
+        case .writesFramePointer:
+            return failFramePointer()
+        case .none, .scalar, .move, .offsetByImmediate, .addRegister, .subtractRegister, .load, .store,
+             .storeImmediate:
+            preconditionFailure("admit handles \(check.rule) inline")
+        }
     }
 
     // MARK: - Objects
 
     /// The extent of the object `provenance` names, or nil when it names no memory.
-    @inline(__always)
     func extent(of provenance: Provenance) -> (start: UInt, end: UInt, isWritable: Bool)? {
         switch provenance.kind {
         case .stack:
+            // Only a frame that is still active.
+            guard provenance.index <= depth else { return nil }
             return (provenance.base, provenance.base + Self.frameSize, true)
         case .given:
             let region = given[provenance.index]
@@ -199,7 +302,6 @@ struct Sandbox {
 
     /// Why `size` bytes at `address`, reached through a value of `provenance`, may not be
     /// accessed; nil when they lie inside that object (and it is writable, for a write).
-    @inline(__always)
     func access(through provenance: Provenance, _ address: UInt64, size: Int, isWrite: Bool) -> ExecutionError.Reason? {
         let start = UInt(truncatingIfNeeded: address)
         guard let object = extent(of: provenance), start >= object.start, start <= object.end,
@@ -422,11 +524,11 @@ struct Sandbox {
     @inline(__always)
     private mutating func enterFrame() {
         depth += 1
-        let base = frameBase(depth)
-        tags[10] = Provenance(.stack, index: depth, base: base)
-        (slotTags + Int((base - stackBase) >> 3)).update(repeating: .scalar, count: Interpreter.stackFrameSize / 8)
-        UnsafeMutableRawPointer(bitPattern: base)!.initializeMemory(as: UInt8.self, repeating: 0,
-                                                                    count: Interpreter.stackFrameSize)
+        tags[10] = Provenance(.stack, index: depth, base: frameBase(depth))
+        if depth > deepestFrame {
+            deepestFrame = depth
+            clearFrame(depth)
+        }
     }
 
     /// The frame at `depth` returned: r6-r9 come back, r0 is the result, and no pointer into the
@@ -454,9 +556,10 @@ struct Sandbox {
 
     /// A tail call replaced the program: only r1 (the context) and r10 carry over, the frame's
     /// slots hold numbers, and the constants are the new program's.
-    mutating func tailCalled(constants: UnsafePointer<Provenance>) -> ExecutionError.Reason? {
+    mutating func tailCalled(to code: InterpreterCode) -> ExecutionError.Reason? {
         if recordCount > 0 { return .unreleasedRingBufferRecord(address: UInt64(records[0].start)) }
-        self.constants = constants
+        constants = code.constants
+        checkOffset = code.checkOffset
         initialized = 0b100_0000_0010
         (slotTags + Int((frameBase(0) - stackBase) >> 3)).update(repeating: .scalar, count: Interpreter.stackFrameSize / 8)
         return nil
