@@ -26,6 +26,23 @@ let trapCases: [TrapCase] = [
     TrapCase(name: "null dereference", operations: [
         mov(.r1, 0), .load(.word, dst: .r0, src: .r1, offset: 0, signExtend: false), .exit,
     ], expected: nil),
+    TrapCase(name: "a pointer into a frame that has returned", operations: [
+        .call(.local(2)), .load(.doubleWord, dst: .r0, src: .r0, offset: 0, signExtend: false), .exit,
+        mov(.r0, .r10), .alu(.add, .bits64, dst: .r0, source: .immediate(-8)), .exit,
+    ], expected: nil),
+    TrapCase(name: "a callee reaches above its frame", operations: [
+        .call(.local(1)), .exit, .load(.doubleWord, dst: .r0, src: .r10, offset: 8, signExtend: false), .exit,
+    ], expected: nil),
+    TrapCase(name: "a pointer spilled and filled keeps its object", operations: [
+        .store(.doubleWord, dst: .r10, src: .r1, offset: -8), .load(.doubleWord, dst: .r2, src: .r10, offset: -8,
+                                                                     signExtend: false),
+        .load(.byte, dst: .r0, src: .r2, offset: 16, signExtend: false), .exit,
+    ], expected: nil),
+    TrapCase(name: "a partly overwritten spilled pointer is a number", operations: [
+        .store(.doubleWord, dst: .r10, src: .r1, offset: -8), .storeImmediate(.byte, dst: .r10, offset: -8, value: 0),
+        .load(.doubleWord, dst: .r2, src: .r10, offset: -8, signExtend: false),
+        .load(.byte, dst: .r0, src: .r2, offset: 0, signExtend: false), .exit,
+    ], expected: nil),
     TrapCase(name: "uninitialised r0 at exit", operations: [.exit],
              expected: (0, .uninitializedRegister(.r0))),
     TrapCase(name: "uninitialised source register", operations: [
@@ -160,6 +177,18 @@ struct HelperArgumentTests {
         #expect(problem.contains("is outside the stack frame at depth 0 it points into (512 bytes at 0x"))
         #expect(throws: ExecutionError(index: 2, reason: .uninitializedRegister(.r2))) {
             try Self.interpreter([lddw(.r1, address), .call(.helper(1)), .exit], map: map).run()
+        }
+    }
+
+    @Test("a map pointer cannot be dereferenced")
+    func mapPointer() throws {
+        let map = try Map(MapDefinition(name: "m", type: .array, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0))
+        let address = UInt64(UInt(bitPattern: map.opaquePointer))
+        let program: [BPFVM.Operation] = [lddw(.r1, address), .load(.doubleWord, dst: .r0, src: .r1, offset: 0,
+                                                                       signExtend: false), .exit]
+        #expect(throws: ExecutionError(index: 2, reason: .outOfBounds(address: address, size: 8, isWrite: false,
+                                                                      object: .map("m")))) {
+            try Self.interpreter(program, map: map).run()
         }
     }
 
