@@ -4,8 +4,8 @@ import Testing
 
 // MARK: - Fixtures: C programs compiled at test time, plus progs/build/*.o
 
-/// The tools and compiled objects the BTF tests use. Objects are compiled once per test run,
-/// into a temporary directory, from Tests/BTFDumpTests/Programs/*.c.
+/// The tools and compiled objects the BTF tests use. Objects are compiled from
+/// Tests/BTFDumpTests/Programs/*.c once, into the package's .build folder (see `CompiledFixtures`).
 private enum BTFFixtures {
     static let clang = "/opt/swift/usr/bin/clang"
     static let objcopy = "/opt/swift/usr/bin/llvm-objcopy"
@@ -27,33 +27,23 @@ private enum BTFFixtures {
             + prebuilt.filter { $0.hasSuffix(".o") }.sorted().map { "progs/" + $0 }
     }()
 
-    static let outputDirectory: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("btf-tests-\(getpid())")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
-
     /// The object file of fixture `name`, compiled on first use.
     static func object(_ name: String) throws -> URL {
         if name.hasPrefix("progs/") { return progsBuildDirectory.appendingPathComponent(String(name.dropFirst(6))) }
-        let source = programsDirectory.appendingPathComponent(name)
-        let object = outputDirectory.appendingPathComponent(name.replacingOccurrences(of: ".c", with: ".o"))
-        if !FileManager.default.fileExists(atPath: object.path) {
-            let result = try btfRun(clang, ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu",
-                                            "-c", source.path, "-o", object.path])
-            guard result.status == 0 else { throw BTFFixtureError(message: "clang failed on \(name): \(result.errorOutput)") }
-        }
-        return object
+        return try CompiledFixtures.object(
+            compiling: programsDirectory.appendingPathComponent(name), clang: clang,
+            arguments: ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu"], folder: "btf-programs")
     }
 
     /// The bytes of section `section` of `object` (nil if the object has none).
     static func section(_ section: String, of object: URL) throws -> [UInt8]? {
-        let file = outputDirectory.appendingPathComponent("\(object.lastPathComponent)-\(UUID().uuidString)\(section)")
-        defer { try? FileManager.default.removeItem(at: file) }
-        let result = try btfRun(objcopy, ["--dump-section", "\(section)=\(file.path)", object.path,
-                                          outputDirectory.appendingPathComponent("discard-\(UUID().uuidString).o").path])
-        guard result.status == 0, let data = FileManager.default.contents(atPath: file.path) else { return nil }
-        return [UInt8](data)
+        try TemporaryDirectory.with("btf-tests") { directory in
+            let file = directory.file("section")
+            let result = try btfRun(objcopy, ["--dump-section", "\(section)=\(file.path)", object.path,
+                                              directory.file("copy.o").path])
+            guard result.status == 0, let data = FileManager.default.contents(atPath: file.path) else { return nil }
+            return [UInt8](data)
+        }
     }
 }
 
