@@ -36,53 +36,52 @@ public struct ConformanceRunner: Sendable {
 
     /// Runs one test.
     public func run(_ test: ConformanceTest) -> Verdict {
+        guard let failure = evaluate(test) else { return .passed }
+        return .failed(reason: failure.message)
+    }
+
+    /// Runs one test and returns why it failed, or nil when it passed.
+    public func evaluate(_ test: ConformanceTest) -> Failure? {
         let slots: [Instruction]
         if let raw = test.raw {
             slots = raw
         } else if let assembly = test.assembly {
-            do {
+            do throws(AssemblyError) {
                 slots = try Assembler.assemble(assembly)
             } catch {
-                return .failed(reason: "bad assembly: \(error)")
+                return .badAssembly(error)
             }
         } else {
-            return .failed(reason: "no program: the file has neither `-- asm` nor `-- raw`")
+            return .noProgram
         }
         let outcome = execute(slots, memory: test.memory)
         guard let expectation = test.expectation else {
-            let what = switch outcome {
-            case .success(let value): "the program returned 0x\(hex(value))"
-            case .failure(let error): error.message
-            }
-            return .failed(reason: "\(what), but the file has neither `-- result` nor a non-empty `-- error` to check")
+            return .noExpectation(outcome: outcome)
         }
         switch (expectation, outcome) {
         case let (.result(expected), .success(actual)):
-            return expected == actual
-                ? .passed : .failed(reason: "r0 is 0x\(hex(actual)), expected 0x\(hex(expected))")
-        case let (.result(expected), .failure(error)):
-            return .failed(reason: "\(error.message) (expected r0 = 0x\(hex(expected)))")
+            return expected == actual ? nil : .wrongResult(actual: actual, expected: expected)
+        case let (.result(expected), .failure(failure)):
+            return .failedExpectingResult(failure, expected: expected)
         case let (.error(expected), .success(actual)):
-            return .failed(reason: "the program returned 0x\(hex(actual)), expected the error \"\(expected)\"")
-        case let (.error(expected), .failure(error)):
-            return error.message.contains(expected)
-                ? .passed : .failed(reason: "\(error.message) (expected the error \"\(expected)\")")
+            return .returnedExpectingError(actual: actual, expected: expected)
+        case let (.error(expected), .failure(failure)):
+            return failure.message.contains(expected) ? nil : .wrongError(failure, expected: expected)
         }
     }
 
-    /// Why a conformance program did not return a value.
-    struct Failure: Error {
-        let message: String
-    }
-
-    private func execute(_ slots: [Instruction], memory: [UInt8]) -> Result<UInt64, Failure> {
-        let interpreter: Interpreter
-        do {
-            interpreter = try Interpreter(program: try Program(instructions: slots), helpers: Self.helpers)
-        } catch let error as DecodeError {
-            return .failure(Failure(message: "invalid program: \(error)"))
+    private func execute(_ slots: [Instruction], memory: [UInt8]) -> Result<UInt64, RunFailure> {
+        let program: Program
+        do throws(DecodeError) {
+            program = try Program(instructions: slots)
         } catch {
-            return .failure(Failure(message: "cannot load: \(error)"))
+            return .failure(.invalidProgram(error))
+        }
+        let interpreter: Interpreter
+        do throws(LoadError) {
+            interpreter = try Interpreter(program: program, helpers: Self.helpers)
+        } catch {
+            return .failure(.cannotLoad(error))
         }
         var results: [(Mode, UInt64)] = []
         for mode in modes.sorted(by: { $0 == .checked && $1 == .trusted }) {
@@ -98,13 +97,13 @@ public struct ConformanceRunner: Sendable {
             }
             switch result {
             case .success(let value): results.append((mode, value))
-            case .failure(let error): return .failure(Failure(message: "\(mode.rawValue) run trapped: \(error)"))
+            case .failure(let error): return .failure(.trapped(mode, error))
             }
         }
-        guard let first = results.first else { return .failure(Failure(message: "no interpreter mode selected")) }
+        guard let first = results.first else { return .failure(.noMode) }
         if let disagreement = results.first(where: { $0.1 != first.1 }) {
-            return .failure(Failure(message: "\(first.0.rawValue) mode returned 0x\(hex(first.1)) but "
-                + "\(disagreement.0.rawValue) mode returned 0x\(hex(disagreement.1))"))
+            return .failure(.modesDisagree(first: first.0, firstValue: first.1,
+                                           other: disagreement.0, otherValue: disagreement.1))
         }
         return .success(first.1)
     }

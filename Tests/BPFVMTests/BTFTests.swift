@@ -4,8 +4,8 @@ import Testing
 
 // MARK: - Fixtures: C programs compiled at test time, plus progs/build/*.o
 
-/// The tools and compiled objects the BTF tests use. Objects are compiled once per test run,
-/// into a temporary directory, from Tests/BTFDumpTests/Programs/*.c.
+/// The tools and compiled objects the BTF tests use. Objects are compiled from
+/// Tests/BTFDumpTests/Programs/*.c once, into the package's .build folder (see `CompiledFixtures`).
 private enum BTFFixtures {
     static let clang = "/opt/swift/usr/bin/clang"
     static let objcopy = "/opt/swift/usr/bin/llvm-objcopy"
@@ -27,33 +27,51 @@ private enum BTFFixtures {
             + prebuilt.filter { $0.hasSuffix(".o") }.sorted().map { "progs/" + $0 }
     }()
 
-    static let outputDirectory: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("btf-tests-\(getpid())")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
+    /// The fixtures that hold no code, only types and data, and why. Without code there is no
+    /// function or line info, so clang emits no `.BTF.ext`; every other fixture must have one.
+    static let withoutCode: [String: String] = [
+        "btf_escapes.c": "only a global variable with a decl tag",
+        "progs/host_types.o": "only the host's kernel types, as global variables (the CO-RE target)",
+    ]
+
+    /// The fixtures with code, whose `.BTF.ext` the tests read.
+    static let namesWithCode = names.filter { withoutCode[$0] == nil }
+
+    /// The entries of `withoutCode` to check: those of progs/ only when progs/build has been built.
+    static let namesWithoutCode = withoutCode.keys.sorted().filter {
+        !$0.hasPrefix("progs/") || names.contains { $0.hasPrefix("progs/") }
+    }
 
     /// The object file of fixture `name`, compiled on first use.
     static func object(_ name: String) throws -> URL {
         if name.hasPrefix("progs/") { return progsBuildDirectory.appendingPathComponent(String(name.dropFirst(6))) }
-        let source = programsDirectory.appendingPathComponent(name)
-        let object = outputDirectory.appendingPathComponent(name.replacingOccurrences(of: ".c", with: ".o"))
-        if !FileManager.default.fileExists(atPath: object.path) {
-            let result = try btfRun(clang, ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu",
-                                            "-c", source.path, "-o", object.path])
-            guard result.status == 0 else { throw BTFFixtureError(message: "clang failed on \(name): \(result.errorOutput)") }
-        }
-        return object
+        return try CompiledFixtures.object(
+            compiling: programsDirectory.appendingPathComponent(name), clang: clang,
+            arguments: ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu"], folder: "btf-programs")
     }
 
-    /// The bytes of section `section` of `object` (nil if the object has none).
+    /// The bytes of section `section` of `object` (nil if the object has none); any other
+    /// llvm-objcopy failure throws.
     static func section(_ section: String, of object: URL) throws -> [UInt8]? {
-        let file = outputDirectory.appendingPathComponent("\(object.lastPathComponent)-\(UUID().uuidString)\(section)")
-        defer { try? FileManager.default.removeItem(at: file) }
-        let result = try btfRun(objcopy, ["--dump-section", "\(section)=\(file.path)", object.path,
-                                          outputDirectory.appendingPathComponent("discard-\(UUID().uuidString).o").path])
-        guard result.status == 0, let data = FileManager.default.contents(atPath: file.path) else { return nil }
-        return [UInt8](data)
+        try TemporaryDirectory.with("btf-tests") { directory in
+            let file = directory.file("section")
+            let result = try btfRun(objcopy, ["--dump-section", "\(section)=\(file.path)", object.path,
+                                              directory.file("copy.o").path])
+            if result.status != 0 && result.errorOutput.contains("section '\(section)' not found") { return nil }
+            guard result.status == 0, let data = FileManager.default.contents(atPath: file.path) else {
+                throw BTFFixtureError(message: "llvm-objcopy --dump-section \(section) failed on \(object.path): "
+                                      + result.errorOutput)
+            }
+            return [UInt8](data)
+        }
+    }
+
+    /// The bytes of `.BTF.ext` of a fixture that has code; a missing section is a failure.
+    static func requiredExtSection(of object: URL, fixture name: String,
+                                   sourceLocation: SourceLocation = #_sourceLocation) throws -> [UInt8] {
+        try #require(try section(".BTF.ext", of: object),
+                     "\(name) has code but no .BTF.ext (if it has no code, list it in BTFFixtures.withoutCode)",
+                     sourceLocation: sourceLocation)
     }
 }
 
@@ -104,12 +122,11 @@ struct BTFObjectTests {
         #expect(btf.firstType(named: "LICENSE", kind: .variable) != nil || name.hasPrefix("progs/"))
     }
 
-    @Test("BTF.ext function info names every function llvm-objdump lists", arguments: BTFFixtures.names)
+    @Test("BTF.ext function info names every function llvm-objdump lists", arguments: BTFFixtures.namesWithCode)
     func btfExtFunctionInfo(_ name: String) throws {
         let object = try BTFFixtures.object(name)
         let btf = try BTF(bytes: try #require(try BTFFixtures.section(".BTF", of: object)))
-        let extBytes = try BTFFixtures.section(".BTF.ext", of: object)
-        let ext = try extBytes.map { bytes throws in try BTFExt(bytes: bytes, btf: btf) }
+        let ext = try BTFExt(bytes: try BTFFixtures.requiredExtSection(of: object, fixture: name), btf: btf)
         let listing = try btfRun(BTFFixtures.objdump, ["-d", "--no-show-raw-insn", object.path]).output
         var expected = Set<String>()
         var section = ""
@@ -121,8 +138,9 @@ struct BTFObjectTests {
                 expected.insert("\(section)+\(address) \(line[line.index(after: open)..<line.index(line.endIndex, offsetBy: -2)])")
             }
         }
+        #expect(!expected.isEmpty, "llvm-objdump lists no function in \(name)")
         var found = Set<String>()
-        for (section, records) in ext?.functionInfo ?? [:] {
+        for (section, records) in ext.functionInfo {
             for record in records {
                 let function = try #require(btf.type(record.typeID))
                 found.insert("\(section)+\(record.instructionOffset) \(function.name)")
@@ -131,12 +149,11 @@ struct BTFObjectTests {
         #expect(found == expected)
     }
 
-    @Test("BTF.ext line info quotes the source lines it points to", arguments: BTFFixtures.names)
+    @Test("BTF.ext line info quotes the source lines it points to", arguments: BTFFixtures.namesWithCode)
     func btfExtLineInfo(_ name: String) throws {
         let object = try BTFFixtures.object(name)
         let btf = try BTF(bytes: try #require(try BTFFixtures.section(".BTF", of: object)))
-        guard let extBytes = try BTFFixtures.section(".BTF.ext", of: object) else { return }  // no code, no records
-        let ext = try BTFExt(bytes: extBytes, btf: btf)
+        let ext = try BTFExt(bytes: try BTFFixtures.requiredExtSection(of: object, fixture: name), btf: btf)
         #expect(!ext.lineInfo.isEmpty)
         var sources: [String: [Substring]] = [:]
         for (section, records) in ext.lineInfo {
@@ -163,12 +180,11 @@ struct BTFObjectTests {
         }
     }
 
-    @Test("BTF.ext CO-RE relocations are the ones llvm-objdump annotates", arguments: BTFFixtures.names)
+    @Test("BTF.ext CO-RE relocations are the ones llvm-objdump annotates", arguments: BTFFixtures.namesWithCode)
     func btfExtCoreRelocations(_ name: String) throws {
         let object = try BTFFixtures.object(name)
         let btf = try BTF(bytes: try #require(try BTFFixtures.section(".BTF", of: object)))
-        guard let extBytes = try BTFFixtures.section(".BTF.ext", of: object) else { return }  // no code, no records
-        let ext = try BTFExt(bytes: extBytes, btf: btf)
+        let ext = try BTFExt(bytes: try BTFFixtures.requiredExtSection(of: object, fixture: name), btf: btf)
         let listing = try btfRun(BTFFixtures.objdump, ["-d", "-r", "--no-show-raw-insn", object.path]).output
         var expected = Set<String>()
         var section = ""
@@ -200,6 +216,19 @@ struct BTFObjectTests {
         if name == "btf_core.c" {
             #expect(Set(ext.coreRelocations.values.joined().map(\.kind)) == Set(BTFCoreRelocationKind.allCases))
         }
+    }
+
+    @Test("Fixtures listed as having no code have none, and so no .BTF.ext",
+          arguments: BTFFixtures.namesWithoutCode)
+    func btfWithoutCode(_ name: String) throws {
+        try #require(BTFFixtures.names.contains(name), "BTFFixtures.withoutCode lists \(name), which is not a fixture")
+        let object = try BTFFixtures.object(name)
+        _ = try #require(try BTFFixtures.section(".BTF", of: object))
+        let listing = try btfRun(BTFFixtures.objdump, ["-d", object.path])
+        #expect(listing.status == 0, "\(listing.errorOutput)")
+        #expect(!listing.output.contains(">:"), "\(name) has code: \(listing.output)")
+        #expect(try BTFFixtures.section(".BTF.ext", of: object) == nil,
+                "\(name) has a .BTF.ext; remove it from BTFFixtures.withoutCode")
     }
 
     @Test("Queries: sizes, modifiers, members through anonymous members, lookups by kind")

@@ -760,23 +760,28 @@ private func elfRun(_ tool: String, _ arguments: [String]) throws -> String {
     return String(decoding: data, as: UTF8.self)
 }
 
-/// Compiles `source` with clang into a fresh temporary directory; returns the object's path.
-private func elfCompile(_ source: String, flags: [String], target: String = "bpf") throws -> String {
-    let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("elf-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    let input = directory.appendingPathComponent("prog.c").path
-    let output = directory.appendingPathComponent("prog.o").path
+/// Compiles `source` with clang into `directory`; returns the object's path.
+private func elfCompile(_ source: String, flags: [String], target: String = "bpf", in directory: TemporaryDirectory) throws
+    -> String
+{
+    let input = directory.file("prog.c").path
+    let output = directory.file("prog.o").path
     try source.write(toFile: input, atomically: true, encoding: .utf8)
     _ = try elfRun(ELFToolchain.clang, ["-O2", "-target", target, "-I/usr/include/x86_64-linux-gnu", "-c", input,
                                         "-o", output] + flags)
     return output
 }
 
-private func elfLoad(_ build: ELFBuild) throws -> (path: String, file: ELFFile) {
-    let path = try elfCompile(elfPrograms[build.program]!, flags: build.flags)
-    let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
-    return (path, try ELFFile(bytes: bytes))
+/// The bytes of `source` compiled with clang (in a temporary directory, removed afterwards).
+private func elfCompile(_ source: String, flags: [String], target: String = "bpf") throws -> [UInt8] {
+    try TemporaryDirectory.with("elf-tests") { directory in
+        let path = try elfCompile(source, flags: flags, target: target, in: directory)
+        return try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+}
+
+private func elfLoad(_ build: ELFBuild) throws -> ELFFile {
+    try ELFFile(bytes: try elfCompile(elfPrograms[build.program]!, flags: build.flags))
 }
 
 /// What `llvm-readelf --elf-output-style=LLVM -S -s -r` says about a file.
@@ -891,8 +896,11 @@ struct ELFRealObjectTests {
                                                                         ELFToolchain.readelfMissing),
           arguments: elfBuilds)
     fileprivate func matchesReadelf(_ build: ELFBuild) throws {
-        let (path, file) = try elfLoad(build)
-        let facts = try ELFReadelfFacts(path: path)
+        let (file, facts) = try TemporaryDirectory.with("elf-tests") { directory in
+            let path = try elfCompile(elfPrograms[build.program]!, flags: build.flags, in: directory)
+            return (try ELFFile(bytes: [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))),
+                    try ELFReadelfFacts(path: path))
+        }
         #expect(!facts.sections.isEmpty && !facts.symbols.isEmpty, "llvm-readelf output not understood")
         #expect(file.sections.count == facts.sections.count)
         for (ours, theirs) in zip(file.sections, facts.sections) {
@@ -925,7 +933,7 @@ struct ELFRealObjectTests {
 
     @Test("maps, globals and subprogram calls in a libbpf-style object")
     func mapsObject() throws {
-        let file = try elfLoad(ELFBuild(program: "maps", flags: ["-g"])).file
+        let file = try elfLoad(ELFBuild(program: "maps", flags: ["-g"]))
         let socket = try #require(file.section(named: "socket"))
         #expect(socket.isExecutable && socket.isAllocated && !socket.isWritable)
         #expect(try #require(file.section(named: "kprobe/vfs_read")).isExecutable)
@@ -961,7 +969,7 @@ struct ELFRealObjectTests {
 
     @Test("externs are undefined, weak and hidden symbols keep their attributes")
     func externsObject() throws {
-        let file = try elfLoad(ELFBuild(program: "externs", flags: ["-g"])).file
+        let file = try elfLoad(ELFBuild(program: "externs", flags: ["-g"]))
         let symbols = Dictionary(file.symbols.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         #expect(symbols["LINUX_KERNEL_VERSION"]?.sectionIndex == ELFSymbol.undefinedSection)
         #expect(symbols["LINUX_KERNEL_VERSION"]?.binding == .global)
@@ -977,7 +985,7 @@ struct ELFRealObjectTests {
 
     @Test("static and global subprograms and callbacks relocate against .text")
     func subprogramObject() throws {
-        let file = try elfLoad(ELFBuild(program: "subprog", flags: ["-g"])).file
+        let file = try elfLoad(ELFBuild(program: "subprog", flags: ["-g"]))
         let text = try #require(file.section(named: ".text"))
         #expect(text.isExecutable && text.size > 0)
         let calls = file.relocations(for: try #require(file.section(named: "socket")))
@@ -989,7 +997,7 @@ struct ELFRealObjectTests {
 
     @Test("compressed debug sections (-gz) keep relocations within the uncompressed size")
     func compressedDebugInfo() throws {
-        let file = try elfLoad(ELFBuild(program: "maps", flags: ["-g", "-gz"])).file
+        let file = try elfLoad(ELFBuild(program: "maps", flags: ["-g", "-gz"]))
         let addresses = try #require(file.section(named: ".debug_addr"))
         #expect(addresses.isCompressed)
         let relocations = file.relocations(for: addresses)
@@ -999,8 +1007,7 @@ struct ELFRealObjectTests {
 
     @Test("every prefix of a real object is rejected without a crash", arguments: ["maps", "minimal"])
     func everyPrefix(program: String) throws {
-        let path = try elfCompile(elfPrograms[program]!, flags: ["-g"])
-        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        let bytes = try elfCompile(elfPrograms[program]!, flags: ["-g"])
         _ = try ELFFile(bytes: bytes)
         var accepted: [Int] = []
         for length in 0..<bytes.count where (try? ELFFile(bytes: Array(bytes[..<length]))) != nil {
@@ -1011,16 +1018,14 @@ struct ELFRealObjectTests {
 
     @Test("x86-64 and big-endian BPF objects are rejected with a clear message")
     func foreignObjects() throws {
-        let x86 = try elfCompile(elfPrograms["minimal"]!, flags: [], target: "x86_64-linux-gnu")
-        let x86Bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: x86)))
+        let x86Bytes = try elfCompile(elfPrograms["minimal"]!, flags: [], target: "x86_64-linux-gnu")
         #expect(throws: ELFError(location: "ELF header", reason: .wrongMachine(62))) { try ELFFile(bytes: x86Bytes) }
         do {
             _ = try ELFFile(bytes: x86Bytes)
         } catch {
             #expect(error.description == "ELF header: wrong machine: x86-64 (62), expected BPF (247)")
         }
-        let bigEndian = try elfCompile(elfPrograms["minimal"]!, flags: [], target: "bpfeb")
-        let bigEndianBytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: bigEndian)))
+        let bigEndianBytes = try elfCompile(elfPrograms["minimal"]!, flags: [], target: "bpfeb")
         #expect(throws: ELFError(location: "ELF header", reason: .wrongByteOrder(2))) {
             try ELFFile(bytes: bigEndianBytes)
         }

@@ -3,8 +3,9 @@ import BTFDump
 import Foundation
 import Testing
 
-/// The tools and compiled objects these tests compare against bpftool. Objects are compiled once
-/// per test run, into a temporary directory, from Programs/*.c; progs/build/*.o are included.
+/// The tools and compiled objects these tests compare against bpftool. Objects are compiled from
+/// Programs/*.c once, into the package's .build folder (see `CompiledFixtures`); progs/build/*.o
+/// are included.
 private enum DumpFixtures {
     static let clang = "/opt/swift/usr/bin/clang"
     static let objcopy = "/opt/swift/usr/bin/llvm-objcopy"
@@ -25,30 +26,22 @@ private enum DumpFixtures {
             + prebuilt.filter { $0.hasSuffix(".o") }.sorted().map { "progs/" + $0 }
     }()
 
-    static let outputDirectory: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("btf-dump-tests-\(getpid())")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
-
     static func object(_ name: String) throws -> URL {
         if name.hasPrefix("progs/") { return progsBuildDirectory.appendingPathComponent(String(name.dropFirst(6))) }
-        let object = outputDirectory.appendingPathComponent(name.replacingOccurrences(of: ".c", with: ".o"))
-        if !FileManager.default.fileExists(atPath: object.path) {
-            let result = try dumpRun(clang, ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c",
-                                             programsDirectory.appendingPathComponent(name).path, "-o", object.path])
-            guard result.status == 0 else { throw DumpFixtureError(message: "clang failed on \(name): \(result.errorOutput)") }
-        }
-        return object
+        return try CompiledFixtures.object(
+            compiling: programsDirectory.appendingPathComponent(name), clang: clang,
+            arguments: ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu"], folder: "btf-programs")
     }
 
-    /// The object's `.BTF` section written to a file of its own (raw BTF).
-    static func rawBTF(_ object: URL) throws -> URL {
-        let file = outputDirectory.appendingPathComponent("\(object.lastPathComponent)-\(UUID().uuidString).btf")
-        let result = try dumpRun(objcopy, ["--dump-section", ".BTF=\(file.path)", object.path,
-                                           outputDirectory.appendingPathComponent("discard-\(UUID().uuidString).o").path])
-        guard result.status == 0 else { throw DumpFixtureError(message: "llvm-objcopy failed: \(result.errorOutput)") }
-        return file
+    /// Runs `body` with the object's `.BTF` section written to a file of its own (raw BTF), in a
+    /// temporary directory removed afterwards.
+    static func withRawBTF<R>(_ object: URL, _ body: (URL) throws -> R) throws -> R {
+        try TemporaryDirectory.with("btf-dump-tests") { directory in
+            let file = directory.file("raw.btf")
+            let result = try dumpRun(objcopy, ["--dump-section", ".BTF=\(file.path)", object.path, directory.file("copy.o").path])
+            guard result.status == 0 else { throw DumpFixtureError(message: "llvm-objcopy failed: \(result.errorOutput)") }
+            return try body(file)
+        }
     }
 
     static func bytes(_ url: URL) throws -> [UInt8] {
@@ -123,20 +116,22 @@ struct BTFDumpTests {
         let got = try BTFDump.c(try DumpFixtures.bytes(object))
         let expected = try bpftool(["btf", "dump", "file", object.path, "format", "c"])
         #expect(got == expected, "\(firstDifference(got, expected))")
-        let raw = try DumpFixtures.rawBTF(object)
-        defer { try? FileManager.default.removeItem(at: raw) }
-        let gotRaw = try BTFDump.c(try DumpFixtures.bytes(raw))
-        let expectedRaw = try bpftool(["btf", "dump", "file", raw.path, "format", "c"])
+        let (gotRaw, expectedRaw) = try DumpFixtures.withRawBTF(object) { raw in
+            (try BTFDump.c(try DumpFixtures.bytes(raw)), try bpftool(["btf", "dump", "file", raw.path, "format", "c"]))
+        }
         #expect(gotRaw == expectedRaw, "\(firstDifference(gotRaw, expectedRaw))")
     }
 
     @Test("The C dump compiles as a header", arguments: ["btf_aggregates.c", "btf_layout.c", "btf_scalars.c"])
     func btfCCompiles(_ name: String) throws {
-        let header = DumpFixtures.outputDirectory.appendingPathComponent("\(name).h")
-        try BTFDump.c(try DumpFixtures.bytes(try DumpFixtures.object(name))).write(to: header, atomically: true, encoding: .utf8)
-        let source = DumpFixtures.outputDirectory.appendingPathComponent("\(name)-use.c")
-        try "#include \"\(header.path)\"\nint use;\n".write(to: source, atomically: true, encoding: .utf8)
-        let result = try dumpRun(DumpFixtures.clang, ["-target", "bpf", "-fsyntax-only", source.path])
+        let dump = try BTFDump.c(try DumpFixtures.bytes(try DumpFixtures.object(name)))
+        let result = try TemporaryDirectory.with("btf-dump-tests") { directory in
+            let header = directory.file("\(name).h")
+            try dump.write(to: header, atomically: true, encoding: .utf8)
+            let source = directory.file("\(name)-use.c")
+            try "#include \"\(header.path)\"\nint use;\n".write(to: source, atomically: true, encoding: .utf8)
+            return try dumpRun(DumpFixtures.clang, ["-target", "bpf", "-fsyntax-only", source.path])
+        }
         #expect(result.status == 0, "\(result.errorOutput)")
     }
 }
@@ -162,12 +157,15 @@ struct BTFDumpErrorTests {
 
     @Test("An ELF object without .BTF", .enabled(if: DumpFixtures.toolsAvailable, "needs clang"))
     func btfNoSection() throws {
-        let source = DumpFixtures.outputDirectory.appendingPathComponent("nobtf.c")
-        let object = DumpFixtures.outputDirectory.appendingPathComponent("nobtf.o")
-        try "int f(void) { return 1; }\n".write(to: source, atomically: true, encoding: .utf8)
-        let result = try dumpRun(DumpFixtures.clang, ["-O2", "-target", "bpf", "-c", source.path, "-o", object.path])
-        #expect(result.status == 0)
-        #expect(throws: BTFDumpError.noBTFSection) { try BTFDump.c(try DumpFixtures.bytes(object)) }
+        let bytes = try TemporaryDirectory.with("btf-dump-tests") { directory in
+            let source = directory.file("nobtf.c")
+            let object = directory.file("nobtf.o")
+            try "int f(void) { return 1; }\n".write(to: source, atomically: true, encoding: .utf8)
+            let result = try dumpRun(DumpFixtures.clang, ["-O2", "-target", "bpf", "-c", source.path, "-o", object.path])
+            try #require(result.status == 0, "\(result.errorOutput)")
+            return try DumpFixtures.bytes(object)
+        }
+        #expect(throws: BTFDumpError.noBTFSection) { try BTFDump.c(bytes) }
     }
 
     @Test("Every type kind's bpftool name")

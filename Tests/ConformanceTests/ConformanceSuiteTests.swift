@@ -44,24 +44,172 @@ struct ConformanceSuiteTests {
         #expect(SuiteFile.negative.count == 60)
     }
 
-    @Test("every negative file fails with a reason",
+    @Test("every negative file fails for its own reason",
           .enabled(if: SuiteFile.isPresent, "../shared/conformance is not present; skipping the external suite"),
           arguments: SuiteFile.negative)
-    func negative(_ file: SuiteFile) {
-        let verdict: ConformanceRunner.Verdict
-        do {
-            verdict = try file.verdict()
-        } catch {
-            // A file the parser rejects (unknown section) is a failure with a reason too.
-            #expect(!"\(error)".isEmpty)
-            return
+    func negative(_ file: SuiteFile) throws {
+        let expected = try #require(NegativeFiles.reasons[file.description],
+                                    "\(file) has no expected reason in NegativeFiles.reasons; add one")
+        let outcome = try file.negativeOutcome()
+        #expect(outcome.normalised == expected.normalised, "\(file): \(outcome)")
+        // The verdict's text is the typed failure's message.
+        if case .failed(let failure) = outcome {
+            #expect(try file.verdict() == .failed(reason: failure.message))
         }
-        guard case .failed(let reason) = verdict else {
-            Issue.record("\(file) passed but must fail")
-            return
-        }
-        #expect(reason.count > 10)
     }
+
+    @Test("the table of negative reasons lists exactly the files of negative/",
+          .enabled(if: SuiteFile.isPresent, "../shared/conformance is not present; skipping the external suite"))
+    func negativeTableIsComplete() {
+        let files = Set(SuiteFile.negative.map(\.description))
+        let listed = Set(NegativeFiles.reasons.keys)
+        for name in files.subtracting(listed).sorted() {
+            Issue.record("negative/\(name) is new: add its expected failure reason to NegativeFiles.reasons")
+        }
+        for name in listed.subtracting(files).sorted() {
+            Issue.record("NegativeFiles.reasons lists \(name), which is not in negative/")
+        }
+    }
+}
+
+/// What running a negative file gives.
+enum NegativeOutcome: Hashable, Sendable, CustomStringConvertible {
+    /// The file is not a valid `.data` file.
+    case malformed(ConformanceFileError)
+    /// The file is a test, and it fails for this reason.
+    case failed(ConformanceRunner.Failure)
+    /// The file is a test, and it passes (never right for a negative file).
+    case passed
+
+    var description: String {
+        switch self {
+        case .malformed(let error): "malformed file: \(error)"
+        case .failed(let failure): "failed: \(failure)"
+        case .passed: "passed"
+        }
+    }
+
+    /// The outcome without the usage text of a wrong operand count, which is help for the reader
+    /// rather than part of the reason.
+    var normalised: NegativeOutcome {
+        guard case .failed(.badAssembly(let error)) = self,
+              case let .wrongOperandCount(mnemonic, expected, found, _) = error.reason
+        else { return self }
+        return .failed(.badAssembly(AssemblyError(
+            line: error.line, column: error.column,
+            reason: .wrongOperandCount(mnemonic: mnemonic, expected: expected, found: found, usage: ""))))
+    }
+}
+
+extension SuiteFile {
+    func negativeOutcome() throws -> NegativeOutcome {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let test: ConformanceTest
+        do throws(ConformanceFileError) {
+            test = try ConformanceTest(name: description, text: text)
+        } catch {
+            return .malformed(error)
+        }
+        return ConformanceRunner().evaluate(test).map(NegativeOutcome.failed) ?? .passed
+    }
+}
+
+/// Why each file of `../shared/conformance/negative` must fail. A file that fails for another
+/// reason (say, an assembler that stopped rejecting out-of-range immediates, so the program runs
+/// and returns the wrong value) fails its test.
+enum NegativeFiles {
+    /// The assembler rejects `-- asm` at line and column (counted within the section; `#` lines are
+    /// not part of it).
+    static func assembly(_ line: Int, _ column: Int, _ reason: AssemblyError.Reason) -> NegativeOutcome {
+        .failed(.badAssembly(AssemblyError(line: line, column: column, reason: reason)))
+    }
+
+    /// The assembler rejects a mnemonic's operand count (compared without the usage text).
+    static func operandCount(_ mnemonic: String, expected: ClosedRange<Int>, found: Int) -> NegativeOutcome {
+        assembly(1, 1, .wrongOperandCount(mnemonic: mnemonic, expected: expected, found: found, usage: ""))
+    }
+
+    /// The strict decoder rejects the first instruction for a non-zero field it does not use. These
+    /// files end with an empty `-- error` section, which names no error text to check, so the
+    /// runner also reports that; the decode error is what matters.
+    static func unused(_ field: DecodeError.Field, _ value: Int64 = 1) -> NegativeOutcome {
+        .failed(.noExpectation(outcome: .failure(.invalidProgram(
+            DecodeError(index: 0, reason: .reservedFieldNotZero(field, value))))))
+    }
+
+    static let reasons: [String: NegativeOutcome] = [
+        // No `-- asm` or `-- raw` section: nothing to run.
+        "empty.data": .failed(.noProgram),
+        "empty_instructions.data": .failed(.noProgram),
+        // `or %r0, %r10` reads r0 before anything writes it: checked mode traps on the first
+        // instruction, and the trap's text does not contain the expected "Invalid".
+        "error.data": .failed(.wrongError(
+            .trapped(.checked, ExecutionError(index: 0, reason: .uninitializedRegister(.r0))), expected: "Invalid")),
+        // The program runs and loads 0x8877665544332211; the file expects a different high byte.
+        "incorrect_return_value_high_bits.data": .failed(.wrongResult(actual: 0x8877_6655_4433_2211,
+                                                                       expected: 0x8977_6655_4433_2211)),
+        "invalid_imm32_dec_range.data": assembly(1, 12, .immediateOutOfRange("2147483648", bits: 32)),
+        "invalid_imm32_hex_range.data": assembly(1, 12, .immediateOutOfRange("0x100000000", bits: 32)),
+        "invalid_label.data": assembly(1, 4, .undefinedLabel("NOT_A_LABEL")),
+        // `lock or [%r10-8]`: the source register is missing.
+        "invalid_lock.data": operandCount("lock", expected: 3...3, found: 2),
+        // `lock` alone.
+        "invalid_lock2.data": operandCount("lock", expected: 3...3, found: 0),
+        "invalid_mnemonic.data": assembly(1, 1, .unknownMnemonic("ldxq")),
+        // `ldxb %r0, %r1`: a register where a memory operand belongs.
+        "invalid_offset.data": assembly(1, 11, .malformedMemoryOperand("%r1")),
+        "invalid_offset_range.data": assembly(1, 15, .offsetOutOfRange("+0x10000")),
+        // `lddw %r0`: the immediate is missing.
+        "invalid_operand_count.data": operandCount("lddw", expected: 2...2, found: 1),
+        "invalid_register.data": assembly(1, 9, .invalidRegister("%r50")),
+        // `-- Unknown directive` is a section the format does not have.
+        "invalid_unknown_directive.data": .malformed(ConformanceFileError(line: 4, reason: .unknownSection("Unknown directive"))),
+        "unused-add64_imm-offset.data": unused(.offset),
+        "unused-add64_imm-src.data": unused(.src),
+        "unused-add64_reg-imm.data": unused(.imm),
+        "unused-add64_reg-offset.data": unused(.offset),
+        "unused-add_imm-offset.data": unused(.offset),
+        "unused-add_imm-src.data": unused(.src),
+        "unused-add_reg-imm.data": unused(.imm),
+        "unused-add_reg-offset.data": unused(.offset),
+        "unused-be16-offset.data": unused(.offset),
+        "unused-be16-src.data": unused(.src),
+        "unused-call-dst.data": unused(.dst),
+        "unused-call-offset.data": unused(.offset),
+        "unused-exit-dst.data": unused(.dst),
+        "unused-exit-imm.data": unused(.imm),
+        "unused-exit-offset.data": unused(.offset),
+        "unused-exit-src.data": unused(.src),
+        "unused-ja-dst.data": unused(.dst),
+        "unused-ja-imm.data": unused(.imm),
+        "unused-ja-src.data": unused(.src),
+        "unused-jeq_imm-src.data": unused(.src),
+        "unused-jeq_reg-imm.data": unused(.imm),
+        "unused-jgt_imm-src.data": unused(.src),
+        "unused-jgt_reg-imm.data": unused(.imm),
+        "unused-ldxdw-imm.data": unused(.imm),
+        "unused-ldxw-imm.data": unused(.imm),
+        "unused-le16-offset.data": unused(.offset),
+        "unused-le16-src.data": unused(.src),
+        "unused-mov64_imm-offset.data": unused(.offset),
+        "unused-mov64_imm-src.data": unused(.src),
+        "unused-mov64_reg-imm.data": unused(.imm),
+        "unused-mov64_reg-offset.data": unused(.offset),
+        "unused-mov_imm-offset.data": unused(.offset),
+        "unused-mov_imm-src.data": unused(.src),
+        "unused-mov_reg-imm.data": unused(.imm),
+        "unused-mov_reg-offset.data": unused(.offset),
+        "unused-neg-imm.data": unused(.imm),
+        "unused-neg-offset.data": unused(.offset),
+        "unused-neg-src.data": unused(.src),
+        "unused-neg64-imm.data": unused(.imm),
+        "unused-neg64-offset.data": unused(.offset),
+        "unused-neg64-src.data": unused(.src),
+        "unused-stdw-src.data": unused(.src),
+        "unused-stw-src.data": unused(.src),
+        "unused-stxdw-imm.data": unused(.imm),
+        "unused-stxw-imm.data": unused(.imm),
+    ]
 }
 
 @Suite("bpf_conformance file format and runner")
