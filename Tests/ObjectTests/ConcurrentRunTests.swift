@@ -61,7 +61,7 @@ let concurrentSource = """
        .enabled(if: BPFCompiler.clang != nil, "clang not found"))
 struct ConcurrentRunTests {
     static let threads = 4
-    static let rounds = 4_000
+    static let rounds = 12_000
 
     @Test("four threads with callbacks, shared and per-thread maps and a ring buffer; counts are exact",
           arguments: [true, false])
