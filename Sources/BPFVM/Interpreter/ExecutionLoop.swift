@@ -1,3 +1,5 @@
+import CSystemShims
+
 /// Whether the interpreter loop checks every instruction. The loop is generic over it, so each
 /// mode compiles to its own code and trusted mode carries no checks at all.
 protocol ExecutionChecks {
@@ -96,11 +98,19 @@ let maximumLoopTurns: UInt64 = 1 << 23
 func execute<C: ExecutionChecks>(_: C.Type, _ state: RunState, entry: UnsafePointer<Instruction>) -> Outcome {
     var cursor = Cursor(pc: entry, code: state.code, remaining: state.budget,
                         sandbox: C.enabled ? state.sandbox.unsafelyUnwrapped.pointee : .inert)
-    while true {
-        if let outcome = step(C.self, state, &cursor) ?? step(C.self, state, &cursor) {
-            if C.enabled { state.sandbox.unsafelyUnwrapped.pointee = cursor.sandbox }
-            return outcome
+    if C.enabled {
+        // Checked mode runs one copy of the switch: with the sandbox's checks inlined, a second
+        // copy makes the loop larger and slower (measured with `bpfrun bench`).
+        while true {
+            if let outcome = step(C.self, state, &cursor) {
+                state.sandbox.unsafelyUnwrapped.pointee = cursor.sandbox
+                return outcome
+            }
         }
+    }
+    while true {
+        if let outcome = step(C.self, state, &cursor) { return outcome }
+        if let outcome = step(C.self, state, &cursor) { return outcome }
     }
 }
 
@@ -322,49 +332,49 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
         regs[dst] = Arithmetic.byteSwap(regs[dst], bits: imm)
     case .load8:  // ldx 1
         let address = regs[src] &+ UInt64(bitPattern: Int64(offset))
-        regs[dst] = UInt64(pointer(address).loadUnaligned(as: UInt8.self))
+        regs[dst] = UInt64(bpf_load8(address))
     case .loadSigned8:  // ldxs 1
         let address = regs[src] &+ UInt64(bitPattern: Int64(offset))
-        regs[dst] = UInt64(bitPattern: Int64(pointer(address).loadUnaligned(as: Int8.self)))
+        regs[dst] = UInt64(bitPattern: Int64(Int8(bitPattern: bpf_load8(address))))
     case .load16:  // ldx 2
         let address = regs[src] &+ UInt64(bitPattern: Int64(offset))
-        regs[dst] = UInt64(pointer(address).loadUnaligned(as: UInt16.self))
+        regs[dst] = UInt64(bpf_load16(address))
     case .loadSigned16:  // ldxs 2
         let address = regs[src] &+ UInt64(bitPattern: Int64(offset))
-        regs[dst] = UInt64(bitPattern: Int64(pointer(address).loadUnaligned(as: Int16.self)))
+        regs[dst] = UInt64(bitPattern: Int64(Int16(bitPattern: bpf_load16(address))))
     case .load32:  // ldx 4
         let address = regs[src] &+ UInt64(bitPattern: Int64(offset))
-        regs[dst] = UInt64(pointer(address).loadUnaligned(as: UInt32.self))
+        regs[dst] = UInt64(bpf_load32(address))
     case .loadSigned32:  // ldxs 4
         let address = regs[src] &+ UInt64(bitPattern: Int64(offset))
-        regs[dst] = UInt64(bitPattern: Int64(pointer(address).loadUnaligned(as: Int32.self)))
+        regs[dst] = UInt64(bitPattern: Int64(Int32(bitPattern: bpf_load32(address))))
     case .load64:  // ldx 8
         let address = regs[src] &+ UInt64(bitPattern: Int64(offset))
-        regs[dst] = UInt64(pointer(address).loadUnaligned(as: UInt64.self))
+        regs[dst] = bpf_load64(address)
     case .store8Imm:  // st 1
         let address = regs[dst] &+ UInt64(bitPattern: Int64(offset))
-        pointer(address).storeBytes(of: UInt8(truncatingIfNeeded: Int64(imm)), as: UInt8.self)
+        bpf_store8(address, UInt8(truncatingIfNeeded: Int64(imm)))
     case .store8:  // stx 1
         let address = regs[dst] &+ UInt64(bitPattern: Int64(offset))
-        pointer(address).storeBytes(of: UInt8(truncatingIfNeeded: regs[src]), as: UInt8.self)
+        bpf_store8(address, UInt8(truncatingIfNeeded: regs[src]))
     case .store16Imm:  // st 2
         let address = regs[dst] &+ UInt64(bitPattern: Int64(offset))
-        pointer(address).storeBytes(of: UInt16(truncatingIfNeeded: Int64(imm)), as: UInt16.self)
+        bpf_store16(address, UInt16(truncatingIfNeeded: Int64(imm)))
     case .store16:  // stx 2
         let address = regs[dst] &+ UInt64(bitPattern: Int64(offset))
-        pointer(address).storeBytes(of: UInt16(truncatingIfNeeded: regs[src]), as: UInt16.self)
+        bpf_store16(address, UInt16(truncatingIfNeeded: regs[src]))
     case .store32Imm:  // st 4
         let address = regs[dst] &+ UInt64(bitPattern: Int64(offset))
-        pointer(address).storeBytes(of: UInt32(truncatingIfNeeded: Int64(imm)), as: UInt32.self)
+        bpf_store32(address, UInt32(truncatingIfNeeded: Int64(imm)))
     case .store32:  // stx 4
         let address = regs[dst] &+ UInt64(bitPattern: Int64(offset))
-        pointer(address).storeBytes(of: UInt32(truncatingIfNeeded: regs[src]), as: UInt32.self)
+        bpf_store32(address, UInt32(truncatingIfNeeded: regs[src]))
     case .store64Imm:  // st 8
         let address = regs[dst] &+ UInt64(bitPattern: Int64(offset))
-        pointer(address).storeBytes(of: UInt64(truncatingIfNeeded: Int64(imm)), as: UInt64.self)
+        bpf_store64(address, UInt64(truncatingIfNeeded: Int64(imm)))
     case .store64:  // stx 8
         let address = regs[dst] &+ UInt64(bitPattern: Int64(offset))
-        pointer(address).storeBytes(of: UInt64(truncatingIfNeeded: regs[src]), as: UInt64.self)
+        bpf_store64(address, UInt64(truncatingIfNeeded: regs[src]))
     case .jeqImm:  // jeq imm
         let a = regs[dst]
         let b = UInt64(bitPattern: Int64(imm))

@@ -21,3 +21,34 @@ void bpf_shim_thread_name(char name[16]);
 uint64_t bpf_shim_random_seed(void);
 
 #endif
+
+// Unaligned loads and stores of host memory for the interpreter loop. Static inline, so that
+// the compiler inlines each into a single `mov` wherever the loop uses it (Swift's generic
+// `loadUnaligned` / `storeBytes` are sometimes left as calls in a function as large as the
+// loop).
+static inline uint8_t bpf_load8(uint64_t address) { return *(const uint8_t *)(uintptr_t)address; }
+static inline uint16_t bpf_load16(uint64_t address) {
+    uint16_t value;
+    __builtin_memcpy(&value, (const void *)(uintptr_t)address, sizeof value);
+    return value;
+}
+static inline uint32_t bpf_load32(uint64_t address) {
+    uint32_t value;
+    __builtin_memcpy(&value, (const void *)(uintptr_t)address, sizeof value);
+    return value;
+}
+static inline uint64_t bpf_load64(uint64_t address) {
+    uint64_t value;
+    __builtin_memcpy(&value, (const void *)(uintptr_t)address, sizeof value);
+    return value;
+}
+static inline void bpf_store8(uint64_t address, uint8_t value) { *(uint8_t *)(uintptr_t)address = value; }
+static inline void bpf_store16(uint64_t address, uint16_t value) {
+    __builtin_memcpy((void *)(uintptr_t)address, &value, sizeof value);
+}
+static inline void bpf_store32(uint64_t address, uint32_t value) {
+    __builtin_memcpy((void *)(uintptr_t)address, &value, sizeof value);
+}
+static inline void bpf_store64(uint64_t address, uint64_t value) {
+    __builtin_memcpy((void *)(uintptr_t)address, &value, sizeof value);
+}
