@@ -41,10 +41,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "BPFVMTests", dependencies: ["BPFVM"]),
+        // What several test targets share: scoped temporary folders, objects compiled once per source.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "BPFVMTests", dependencies: ["BPFVM", "TestSupport"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "BPFVM"]),
         // Programs/ holds the C sources the BTF tests of BPFVMTests and BTFDumpTests compile.
-        .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM"], exclude: ["Programs"]),
+        .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM", "TestSupport"], exclude: ["Programs"]),
         // Loads, links and runs the objects of progs/ (built by `make -C progs`).
         .testTarget(name: "ObjectTests", dependencies: ["BPFVM"]),
         // Runs the bpfrun executable itself.

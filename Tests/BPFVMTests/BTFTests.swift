@@ -1,6 +1,7 @@
 import BPFVM
 import Foundation
 import Testing
+import TestSupport
 
 // MARK: - Fixtures: C programs compiled at test time, plus progs/build/*.o
 

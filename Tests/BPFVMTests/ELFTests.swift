@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import BPFVM
 
 // MARK: - A byte-level builder for small BPF objects

@@ -2,6 +2,7 @@ import BPFVM
 import BTFDump
 import Foundation
 import Testing
+import TestSupport
 
 /// The tools and compiled objects these tests compare against bpftool. Objects are compiled from
 /// Programs/*.c once, into the package's .build folder (see `CompiledFixtures`); progs/build/*.o

@@ -171,19 +171,17 @@ struct Sandbox {
             let provenance = tags[src]
             let size = check.size
             if provenance.kind == .stack {
-                let offset = UInt(truncatingIfNeeded: address) &- provenance.base
-                guard offset <= Self.frameSize - UInt(size), provenance.index <= depth else {
+                guard let slot = slot(in: provenance, address, size) else {
                     return failAccess(provenance, address, size, isWrite: false)
                 }
                 initialized |= check.defines
-                tags[dst] = size == 8 && offset & 7 == 0 ? slotTags[Int((provenance.base &+ offset &- stackBase) >> 3)] : .scalar
+                tags[dst] = size == 8 && address & 7 == 0 ? slotTags[slot] : .scalar
                 return true
             }
             if provenance.kind == .given && size < 4 {
-                let region = given[provenance.index]
-                guard UInt(truncatingIfNeeded: address) &- region.start <= UInt(region.count &- size),
-                      region.count >= size
-                else { return failAccess(provenance, address, size, isWrite: false) }
+                guard inGiven(provenance, address, size, isWrite: false) else {
+                    return failAccess(provenance, address, size, isWrite: false)
+                }
                 initialized |= check.defines
                 tags[dst] = .scalar
                 return true
@@ -194,24 +192,40 @@ struct Sandbox {
             let provenance = tags[dst]
             let size = check.size
             if provenance.kind == .stack {
-                let offset = UInt(truncatingIfNeeded: address) &- provenance.base
-                guard offset <= Self.frameSize - UInt(size), provenance.index <= depth else {
+                guard let slot = slot(in: provenance, address, size) else {
                     return failAccess(provenance, address, size, isWrite: true)
                 }
-                spill(check.rule == .store ? tags[check.src] : .scalar, at: provenance.base &+ offset, size: size)
+                spill(check.rule == .store ? tags[check.src] : .scalar, slot: slot, address: address, size: size)
                 return true
             }
             if provenance.kind == .given {
-                let region = given[provenance.index]
-                guard UInt(truncatingIfNeeded: address) &- region.start <= UInt(region.count &- size),
-                      region.count >= size, region.isWritable
-                else { return failAccess(provenance, address, size, isWrite: true) }
+                guard inGiven(provenance, address, size, isWrite: true) else {
+                    return failAccess(provenance, address, size, isWrite: true)
+                }
                 return true
             }
             return admitStore(provenance, address, size)
         default:
             return admitRest(check, at: pc, regs)
         }
+    }
+
+    /// The stack slot of `address` when `size` bytes there lie inside the active frame that
+    /// `provenance` (a stack provenance) names; nil otherwise.
+    @inline(__always)
+    private func slot(in provenance: Provenance, _ address: UInt64, _ size: Int) -> Int? {
+        let offset = UInt(truncatingIfNeeded: address) &- provenance.base
+        guard offset <= Self.frameSize - UInt(size), provenance.index <= depth else { return nil }
+        return Int((provenance.base &+ offset &- stackBase) >> 3)
+    }
+
+    /// Whether `size` bytes at `address` lie inside the given region `provenance` names (and it
+    /// is writable, for a write).
+    @inline(__always)
+    private func inGiven(_ provenance: Provenance, _ address: UInt64, _ size: Int, isWrite: Bool) -> Bool {
+        let region = given[provenance.index]
+        return UInt(truncatingIfNeeded: address) &- region.start <= UInt(region.count &- size) && region.count >= size
+            && (!isWrite || region.isWritable)
     }
 
     /// Records that `register` now holds a value derived from `provenance`.
@@ -277,7 +291,7 @@ struct Sandbox {
             let size = check.size
             if let reason = access(through: tags[dst], address, size: size, isWrite: true) { return fail(reason) }
             if address % UInt64(size) != 0 { return fail(.misalignedAtomic(address: address, size: size)) }
-            if tags[dst].kind == .stack { spill(.scalar, at: UInt(truncatingIfNeeded: address), size: size) }
+            if tags[dst].kind == .stack { clobber(address, size: size) }
             if imm == Opcode.atomicCmpxchg { return define(0, .scalar) }
             return imm & Opcode.atomicFetch != 0 ? define(src, .scalar) : true
         case .loadImmediate64:
@@ -361,17 +375,27 @@ struct Sandbox {
         return .scalar
     }
 
-    /// Records a store of `size` bytes at stack address `address` of a value of `provenance`:
-    /// an aligned 8-byte store keeps it, any other store makes the slots it touches numbers.
+    /// Records a store of `size` bytes at stack address `address` (in slot `slot`) of a value
+    /// of `provenance`: an aligned 8-byte store keeps it, any other store makes the slots it
+    /// touches numbers.
     @inline(__always)
-    private mutating func spill(_ provenance: Provenance, at address: UInt, size: Int) {
-        let slot = Int((address - stackBase) >> 3)
+    private mutating func spill(_ provenance: Provenance, slot: Int, address: UInt64, size: Int) {
         if size == 8 && address & 7 == 0 {
             slotTags[slot] = provenance
             if provenance.kind == .stack && provenance.index > frameDepth(ofSlot: slot) { deeperPointers = true }
         } else {
             slotTags[slot] = .scalar
-            slotTags[Int((address + UInt(size) - 1 - stackBase) >> 3)] = .scalar
+            slotTags[Int((UInt(truncatingIfNeeded: address) &+ UInt(size) &- 1 &- stackBase) >> 3)] = .scalar
+        }
+    }
+
+    /// Makes the slots of `size` bytes of stack at `address` numbers (a helper wrote there, or
+    /// an atomic changed them).
+    private mutating func clobber(_ address: UInt64, size: Int) {
+        let start = UInt(truncatingIfNeeded: address)
+        guard size > 0, start >= stackBase, start &+ UInt(size) <= stackTop else { return }
+        for slot in Int((start - stackBase) >> 3)...Int((start &+ UInt(size) - 1 - stackBase) >> 3) {
+            slotTags[slot] = .scalar
         }
     }
 
@@ -444,7 +468,10 @@ struct Sandbox {
             case .mapValue:
                 if let map, let reason = memory(map.valueSize, isWrite: false) { return reason }
             case .uninitializedMapValue:
-                if let map, let reason = memory(map.valueSize, isWrite: true) { return reason }
+                if let map {
+                    if let reason = memory(map.valueSize, isWrite: true) { return reason }
+                    if provenance.kind == .stack { clobber(value, size: map.valueSize) }
+                }
             case .readableMemory, .writableMemory:
                 // The size is the next argument.
                 guard position + 1 < helper.arguments.count else { continue }
@@ -454,6 +481,8 @@ struct Sandbox {
                 let size = regs[register + 1]
                 guard size <= UInt64(Int32.max) else { return bad("size \(size) is too large") }
                 if let reason = memory(Int(size), isWrite: kind == .writableMemory) { return reason }
+                // Whatever the helper writes there is a number.
+                if kind == .writableMemory && provenance.kind == .stack { clobber(value, size: Int(size)) }
             case .constantString:
                 let start = UInt(truncatingIfNeeded: value)
                 guard let object = extent(of: provenance), start >= object.start, start < object.end,

@@ -3,15 +3,15 @@ import Foundation
 /// A directory of its own under the system's temporary directory, for the files of one test or
 /// one tool run. `with(_:_:)` removes it, with everything in it, when its body returns or throws,
 /// so a test run leaves nothing behind.
-struct TemporaryDirectory {
-    let url: URL
+public struct TemporaryDirectory {
+    public let url: URL
 
-    var path: String { url.path }
+    public var path: String { url.path }
 
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
+    public func file(_ name: String) -> URL { url.appendingPathComponent(name) }
 
     /// Runs `body` with a fresh directory named `prefix-<UUID>`, then removes the directory.
-    static func with<R>(_ prefix: String, _ body: (TemporaryDirectory) throws -> R) throws -> R {
+    public static func with<R>(_ prefix: String, _ body: (TemporaryDirectory) throws -> R) throws -> R {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(at: url) }
@@ -25,17 +25,17 @@ struct TemporaryDirectory {
 /// run reuses them and a changed source is compiled again; `rm -rf .build/test-fixtures` resets
 /// the cache. Each compilation writes a file of its own and renames it into place, so tests
 /// running in parallel never read a half-written object.
-enum CompiledFixtures {
-    static let packageDirectory = URL(fileURLWithPath: #filePath)
+public enum CompiledFixtures {
+    public static let packageDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-    struct CompileError: Error, CustomStringConvertible {
-        let description: String
+    public struct CompileError: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// The object compiled from `source` by `clang` with `arguments` (which must not name the
     /// input or the output), in `.build/test-fixtures/<folder>`.
-    static func object(compiling source: URL, clang: String, arguments: [String], folder: String) throws -> URL {
+    public static func object(compiling source: URL, clang: String, arguments: [String], folder: String) throws -> URL {
         let directory = packageDirectory.appendingPathComponent(".build/test-fixtures/\(folder)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let stem = source.deletingPathExtension().lastPathComponent
@@ -74,7 +74,7 @@ enum CompiledFixtures {
     }
 
     /// 64-bit FNV-1a: a stable hash (Swift's `Hasher` is seeded per process).
-    static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+    public static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
         bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 }
