@@ -7,12 +7,7 @@ import BPFVM
 @Suite("Checked mode: callbacks, helper sets, ring buffer consumer",
        .enabled(if: BPFCompiler.clang != nil, "clang not found"))
 struct SandboxRuleTests {
-    static let header = """
-        #include <linux/bpf.h>
-        #include <bpf/bpf_helpers.h>
-        char LICENSE[] SEC("license") = "GPL";
-
-        """
+    static let header = ObjectErrorTests.header
 
     @Test("bpf_loop works in a tail-called program, in both modes")
     func loopAfterTailCall() throws {

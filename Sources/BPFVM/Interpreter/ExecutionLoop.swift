@@ -65,8 +65,7 @@ struct RunState {
     /// The programs tail calls continued in, kept alive until the run ends (a program array
     /// slot may be replaced while the program in it runs); room for `maximumTailCalls`.
     var tailCallTargets: UnsafeMutablePointer<Unmanaged<InterpreterCode>?>
-    /// Checked mode's shadow state (nil in trusted mode): the loop works on a copy in its
-    /// cursor and stores it back here when the run ends.
+    /// Checked mode's shadow state (nil in trusted mode).
     var sandbox: UnsafeMutablePointer<Sandbox>?
 }
 
@@ -78,10 +77,6 @@ struct Cursor {
     var depth = 0
     var remaining: Int
     var tailCalls = 0
-    /// Checked mode's shadow state, held here while the loop runs so that the optimiser keeps
-    /// its hot fields in registers, out of reach of the program's stores (trusted runs carry
-    /// an inert one they never consult).
-    var sandbox: Sandbox
 }
 
 /// The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT).
@@ -96,16 +91,12 @@ let maximumLoopTurns: UInt64 = 1 << 23
 /// a `Program`, so every opcode seen here is valid and every jump lands inside the code.
 @inline(never)
 func execute<C: ExecutionChecks>(_: C.Type, _ state: RunState, entry: UnsafePointer<Instruction>) -> Outcome {
-    var cursor = Cursor(pc: entry, code: state.code, remaining: state.budget,
-                        sandbox: C.enabled ? state.sandbox.unsafelyUnwrapped.pointee : .inert)
+    var cursor = Cursor(pc: entry, code: state.code, remaining: state.budget)
     if C.enabled {
         // Checked mode runs one copy of the switch: with the sandbox's checks inlined, a second
         // copy makes the loop larger and slower (measured with `bpfrun bench`).
         while true {
-            if let outcome = step(C.self, state, &cursor) {
-                state.sandbox.unsafelyUnwrapped.pointee = cursor.sandbox
-                return outcome
-            }
+            if let outcome = step(C.self, state, &cursor) { return outcome }
         }
     }
     while true {
@@ -128,8 +119,8 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
     if C.enabled {
         if cursor.remaining == 0 { return .trap(code.distance(to: cursor.pc), .instructionBudgetExhausted(state.budget)) }
         cursor.remaining &-= 1
-        if !cursor.sandbox.admit(at: cursor.pc, regs) {
-            return .trap(code.distance(to: cursor.pc), cursor.sandbox.trap.pointee!)
+        if !state.sandbox.unsafelyUnwrapped.pointee.admit(at: cursor.pc, regs) {
+            return .trap(code.distance(to: cursor.pc), state.sandbox.unsafelyUnwrapped.pointee.trap.pointee!)
         }
     }
     // `Interpreter.init` stored an `InterpreterOpcode` in the opcode byte of every slot it can reach.
@@ -576,7 +567,7 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
                                                    r9: regs[9], callback: nil)
             cursor.depth &+= 1
             regs[10] &-= UInt64(Interpreter.stackFrameSize)
-            if C.enabled { cursor.sandbox.called() }
+            if C.enabled { state.sandbox.unsafelyUnwrapped.pointee.called() }
             cursor.pc += Int(imm)
         } else if let outcome = callHelper(UInt64(UInt32(bitPattern: imm)), state, &cursor, C.self) {
             return outcome
@@ -592,7 +583,7 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
         regs[8] = frame.r8
         regs[9] = frame.r9
         regs[10] &+= UInt64(Interpreter.stackFrameSize)
-        if C.enabled { cursor.sandbox.returned() }
+        if C.enabled { state.sandbox.unsafelyUnwrapped.pointee.returned() }
         if let callback = frame.callback {  // a turn of bpf_loop ended
             let turn = frame.turn &+ 1
             if regs[0] == 0 && turn < frame.turns {
@@ -601,7 +592,7 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
                 return nil
             }
             regs[0] = turn
-            if C.enabled, let reason = cursor.sandbox.helperReturned(state.loopHelperID, regs) {
+            if C.enabled, let reason = state.sandbox.unsafelyUnwrapped.pointee.helperReturned(state.loopHelperID, regs) {
                 return .trap(code.distance(to: frame.returnPC) &- 1, reason)
             }
         }
@@ -621,7 +612,7 @@ func callHelper<C: ExecutionChecks>(_ id: UInt64, _ state: RunState, _ cursor: i
         if cursor.depth == 0, cursor.tailCalls < maximumTailCalls, let target = state.tailCall?(regs[2], regs[3]) {
             // The frame is reused; the new program starts with only r1 (the context) and r10.
             if C.enabled,
-               let reason = cursor.sandbox.tailCalled(to: target)
+               let reason = state.sandbox.unsafelyUnwrapped.pointee.tailCalled(to: target)
             {
                 return .trap(index, reason)
             }
@@ -660,7 +651,7 @@ func callHelper<C: ExecutionChecks>(_ id: UInt64, _ state: RunState, _ cursor: i
         regs[0] = function(regs[1], regs[2], regs[3], regs[4], regs[5], state.context)
         if regs[0] == 0 && id == state.unwindHelperID { return .returned(0, remainingBudget: cursor.remaining) }
     }
-    if C.enabled, let reason = cursor.sandbox.helperReturned(id, regs) {
+    if C.enabled, let reason = state.sandbox.unsafelyUnwrapped.pointee.helperReturned(id, regs) {
         return .trap(index, reason)
     }
     return nil
@@ -678,6 +669,6 @@ func enterCallback<C: ExecutionChecks>(_ callback: UnsafePointer<Instruction>, t
     regs[10] &-= UInt64(Interpreter.stackFrameSize)
     regs[1] = turn
     regs[2] = context
-    if C.enabled { cursor.sandbox.calledBack(first: first) }
+    if C.enabled { state.sandbox.unsafelyUnwrapped.pointee.calledBack(first: first) }
     cursor.pc = callback
 }

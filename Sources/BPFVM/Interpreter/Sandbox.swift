@@ -110,28 +110,6 @@ struct Sandbox {
                                                                     count: Interpreter.stackFrameSize)
     }
 
-    /// A sandbox for trusted runs to carry, which they never consult: every pointer in it is
-    /// a placeholder that is never dereferenced.
-    static var inert: Sandbox { Sandbox() }
-
-    private init() {
-        let placeholder = UnsafeMutableRawPointer(bitPattern: MemoryLayout<UInt64>.alignment)!
-        tags = placeholder.assumingMemoryBound(to: Provenance.self)
-        initialized = 0
-        stackTop = 0
-        stackBase = 0
-        slotTags = placeholder.assumingMemoryBound(to: Provenance.self)
-        savedFrames = placeholder.assumingMemoryBound(to: SavedFrame.self)
-        given = UnsafeBufferPointer(start: nil, count: 0)
-        maps = UnsafeBufferPointer(start: nil, count: 0)
-        helpers = UnsafeBufferPointer(start: nil, count: 0)
-        constants = UnsafePointer(placeholder.assumingMemoryBound(to: Provenance.self))
-        checkOffset = 0
-        context = .scalar
-        records = placeholder.assumingMemoryBound(to: (start: UInt, size: Int).self)
-        trap = placeholder.assumingMemoryBound(to: ExecutionError.Reason?.self)
-    }
-
     // MARK: - The one check before every instruction
 
     /// Whether the instruction at `pc` may execute; when it may, the shadow state is updated
