@@ -116,15 +116,15 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
     let regs = state.registers
     // One 8-byte load per instruction; the fields are cut out of the word in registers.
     let word = UnsafeRawPointer(cursor.pc).load(as: UInt64.self)
+    // `Interpreter.init` stored an `InterpreterOpcode` in the opcode byte of every slot it can reach.
+    let opcode = unsafeBitCast(UInt8(truncatingIfNeeded: word), to: InterpreterOpcode.self)
     if C.enabled {
         if cursor.remaining == 0 { return .trap(code.distance(to: cursor.pc), .instructionBudgetExhausted(state.budget)) }
         cursor.remaining &-= 1
-        if !state.sandbox.unsafelyUnwrapped.pointee.admit(at: cursor.pc, regs) {
+        if !state.sandbox.unsafelyUnwrapped.pointee.admit(opcode, at: cursor.pc, regs) {
             return .trap(code.distance(to: cursor.pc), state.sandbox.unsafelyUnwrapped.pointee.trap.pointee!)
         }
     }
-    // `Interpreter.init` stored an `InterpreterOpcode` in the opcode byte of every slot it can reach.
-    let opcode = unsafeBitCast(UInt8(truncatingIfNeeded: word), to: InterpreterOpcode.self)
     let dst = Int(truncatingIfNeeded: word >> 8) & 0x0f
     let src = Int(truncatingIfNeeded: word >> 12) & 0x0f
     let offset = Int16(truncatingIfNeeded: word >> 16)

@@ -146,7 +146,12 @@ struct CheckWord {
         var rule = effects.rule
         // A sign-extending move makes a number.
         if rule == .move && instruction.offset != 0 { rule = .scalar }
-        if effects.writesDst && dst == 10 { rule = .writesFramePointer }
+        // A write to r10 asks for register 15, which never holds a value: the check that the
+        // registers read hold values then stops it, at no cost to other instructions.
+        if effects.writesDst && dst == 10 {
+            rule = .writesFramePointer
+            needed |= 1 << 15
+        }
         let defines: UInt64 = effects.writesDst && dst != 10 ? 1 << dst : 0
         raw = needed | defines << 16 | UInt64(rule.rawValue) << 32 | dst << 40 | src << 44
             | UInt64(effects.size) << 48

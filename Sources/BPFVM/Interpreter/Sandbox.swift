@@ -117,33 +117,55 @@ struct Sandbox {
     /// executes. The common cases stay inline; the rest, and every failure, go out of line so
     /// that the loop stays small.
     @_transparent
-    mutating func admit(at pc: UnsafePointer<Instruction>, _ regs: UnsafeMutablePointer<UInt64>) -> Bool {
+    mutating func admit(_ opcode: InterpreterOpcode, at pc: UnsafePointer<Instruction>,
+                        _ regs: UnsafeMutablePointer<UInt64>) -> Bool
+    {
         let check = CheckWord(raw: UnsafeRawPointer(pc).load(fromByteOffset: checkOffset, as: UInt64.self))
         if check.needed & ~initialized != 0 { return failUninitialized(check.needed) }
         let dst = check.dst
-        switch check.rule {
-        case .none:
+        // Dispatch on the opcode (the loop's own dispatch value) rather than the rule: measured
+        // faster with `bpfrun bench`. Each group asserts that its opcodes have the rule that
+        // `OperandEffects` derives from their encoding, and the test suite runs every
+        // instruction form in checked mode in a debug build.
+        switch opcode {
+        case .ja, .gotol, .jeqImm, .jeq32Imm, .jeqReg, .jeq32Reg, .jgtImm, .jgt32Imm, .jgtReg, .jgt32Reg, .jgeImm,
+             .jge32Imm, .jgeReg, .jge32Reg, .jsetImm, .jset32Imm, .jsetReg, .jset32Reg, .jneImm, .jne32Imm, .jneReg,
+             .jne32Reg, .jsgtImm, .jsgt32Imm, .jsgtReg, .jsgt32Reg, .jsgeImm, .jsge32Imm, .jsgeReg, .jsge32Reg,
+             .jltImm, .jlt32Imm, .jltReg, .jlt32Reg, .jleImm, .jle32Imm, .jleReg, .jle32Reg, .jsltImm, .jslt32Imm,
+             .jsltReg, .jslt32Reg, .jsleImm, .jsle32Imm, .jsleReg, .jsle32Reg:
+            assert(check.rule == .none, "opcode \(opcode) is grouped under the wrong rule")
             return true
-        case .scalar:
+        case .add32Imm, .add32Reg, .sub32Imm, .sub32Reg, .mul32Imm, .mul64Imm, .mul32Reg, .mul64Reg, .div32Imm,
+             .div64Imm, .div32Reg, .div64Reg, .or32Imm, .or64Imm, .or32Reg, .or64Reg, .and32Imm, .and64Imm,
+             .and32Reg, .and64Reg, .lsh32Imm, .lsh64Imm, .lsh32Reg, .lsh64Reg, .rsh32Imm, .rsh64Imm, .rsh32Reg,
+             .rsh64Reg, .neg32, .neg64, .mod32Imm, .mod64Imm, .mod32Reg, .mod64Reg, .xor32Imm, .xor64Imm, .xor32Reg,
+             .xor64Reg, .mov32Imm, .mov64Imm, .mov32Reg, .arsh32Imm, .arsh64Imm, .arsh32Reg, .arsh64Reg,
+             .toLittleEndian, .byteSwap, .toBigEndian:
+            assert(check.rule == .scalar, "opcode \(opcode) is grouped under the wrong rule")
             initialized |= check.defines
             tags[dst] = .scalar
             return true
-        case .offsetByImmediate:
+        case .add64Imm, .sub64Imm:
+            assert(check.rule == .offsetByImmediate, "opcode \(opcode) is grouped under the wrong rule")
             if !tags[dst].isMemory { tags[dst] = .scalar }
             return true
-        case .move:
+        case .mov64Reg:
+            assert(check.rule == .move || check.rule == .scalar, "opcode \(opcode) is grouped under the wrong rule")
             initialized |= check.defines
-            tags[dst] = tags[check.src]
+            tags[dst] = pc.pointee.offset == 0 ? tags[check.src] : .scalar
             return true
-        case .addRegister:
+        case .add64Reg:
+            assert(check.rule == .addRegister, "opcode \(opcode) is grouped under the wrong rule")
             let (a, b) = (tags[dst], tags[check.src])
             tags[dst] = a.isMemory && b == .scalar ? a : b.isMemory && a == .scalar ? b : .scalar
             return true
-        case .subtractRegister:
+        case .sub64Reg:
+            assert(check.rule == .subtractRegister, "opcode \(opcode) is grouped under the wrong rule")
             let (a, b) = (tags[dst], tags[check.src])
             tags[dst] = a.isMemory && b == .scalar ? a : .scalar
             return true
-        case .load:
+        case .load32, .load16, .load8, .load64, .loadSigned32, .loadSigned16, .loadSigned8:
+            assert(check.rule == .load, "opcode \(opcode) is grouped under the wrong rule")
             let src = check.src
             let address = regs[src] &+ UInt64(bitPattern: Int64(pc.pointee.offset))
             let provenance = tags[src]
@@ -165,7 +187,9 @@ struct Sandbox {
                 return true
             }
             return admitLoad(dst, provenance, address, size)
-        case .store, .storeImmediate:
+        case .store32, .store16, .store8, .store64,
+             .store32Imm, .store16Imm, .store8Imm, .store64Imm:
+            assert(check.rule == .store || check.rule == .storeImmediate, "opcode \(opcode) is grouped under the wrong rule")
             let address = regs[dst] &+ UInt64(bitPattern: Int64(pc.pointee.offset))
             let provenance = tags[dst]
             let size = check.size
@@ -173,7 +197,8 @@ struct Sandbox {
                 guard let slot = slot(in: provenance, address, size) else {
                     return failAccess(provenance, address, size, isWrite: true)
                 }
-                spill(check.rule == .store ? tags[check.src] : .scalar, slot: slot, address: address, size: size)
+                let isRegister = opcode == .store8 || opcode == .store16 || opcode == .store32 || opcode == .store64
+                spill(isRegister ? tags[check.src] : .scalar, slot: slot, address: address, size: size)
                 return true
             }
             if provenance.kind == .given {
@@ -183,7 +208,7 @@ struct Sandbox {
                 return true
             }
             return admitStore(provenance, address, size)
-        default:
+        case .atomic32, .atomic64, .lddw, .call, .callx, .exit:
             return admitRest(check, at: pc, regs)
         }
     }
@@ -229,7 +254,10 @@ struct Sandbox {
 
     @inline(never)
     private mutating func failUninitialized(_ needed: UInt16) -> Bool {
-        fail(.uninitializedRegister(Register(rawValue: UInt8((needed & ~initialized).trailingZeroBitCount))!))
+        let missing = (needed & ~initialized).trailingZeroBitCount
+        // A write to r10 asks for bit 15, which no register has (see `CheckWord`).
+        if missing == 15 { return fail(.writeToFramePointer) }
+        return fail(.uninitializedRegister(Register(rawValue: UInt8(missing))!))
     }
 
     @inline(never)
@@ -283,10 +311,9 @@ struct Sandbox {
         case .exit:
             if depth == 0 && recordCount > 0 { return fail(.unreleasedRingBufferRecord(address: UInt64(records[0].start))) }
             return true
-        case .writesFramePointer:
-            return failFramePointer()
         case .none, .scalar, .move, .offsetByImmediate, .addRegister, .subtractRegister, .load, .store,
-             .storeImmediate:
+             .storeImmediate, .writesFramePointer:
+            // Writes to r10 never get here: the register check stops them (see `CheckWord`).
             preconditionFailure("admit handles \(check.rule) inline")
         }
     }
