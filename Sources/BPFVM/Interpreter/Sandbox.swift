@@ -208,6 +208,10 @@ struct Sandbox {
                 return true
             }
             return admitStore(provenance, address, size)
+        case .call where check.src == 1:  // a local call: `called` sets up the frame
+            return true
+        case .exit where depth > 0 || recordCount == 0:
+            return true
         case .atomic32, .atomic64, .lddw, .call, .callx, .exit:
             return admitRest(check, at: pc, regs)
         }
