@@ -14,6 +14,20 @@ public enum Linker {
         return try linker.run()
     }
 
+    /// Why an `lddw` whose `src` names a pseudo form (map, map value, BTF variable or function) but
+    /// that no relocation produced is refused.
+    static func unrelocatedLoad(src: UInt8) -> String {
+        let name = pseudoSourceNames[Int(src)].map { " (\($0))" } ?? ""
+        return "lddw with src \(src)\(name) has no relocation; map, global-data and function references come only"
+            + " from relocations, and a plain 64-bit constant has src 0"
+    }
+
+    /// The kernel's names of the `lddw` pseudo sources, by `src` (nil for 0 and unknown values).
+    static let pseudoSourceNames: [String?] = [
+        nil, "BPF_PSEUDO_MAP_FD", "BPF_PSEUDO_MAP_VALUE", "BPF_PSEUDO_BTF_ID", "BPF_PSEUDO_FUNC",
+        "BPF_PSEUDO_MAP_IDX", "BPF_PSEUDO_MAP_IDX_VALUE", nil, nil, nil, nil, nil, nil, nil, nil, nil,
+    ]
+
     /// A function of the object: a FUNC symbol's range in an executable section, in slots.
     struct Function: Hashable {
         let name: String
@@ -114,7 +128,13 @@ public enum Linker {
                     guard local + 1 < function.count else {
                         throw .link(program: entry.name, instruction: linked, reason: "lddw is cut off by the function's end")
                     }
-                    if let relocation { try resolveLoad(relocation, at: linked, sectionIndex: function.sectionIndex) }
+                    if let relocation {
+                        try resolveLoad(relocation, at: linked, sectionIndex: function.sectionIndex)
+                    } else if insn.src != 0 {
+                        // libbpf makes map, global-data and function references only from relocations; a
+                        // pseudo form already in the object would make the binder follow an index nobody checked.
+                        throw .link(program: entry.name, instruction: linked, reason: Linker.unrelocatedLoad(src: insn.src))
+                    }
                     local += 2
                     continue
                 }
