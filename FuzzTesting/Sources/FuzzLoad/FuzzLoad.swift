@@ -6,7 +6,8 @@ import Glibc
 
 /// Takes the input as a BPF ELF object and goes all the way: `Object` (ELF, BTF, maps, programs),
 /// `LoadedObject` (map creation), `load()` (linking, CO-RE against the object's own BTF, binding every
-/// program), then one checked run of every program over a zeroed context with a small instruction budget.
+/// program), a read of every global variable, then one checked run of every program over a zeroed context with
+/// a small instruction budget.
 /// Errors are expected; crashes, sanitizer reports, hangs and running out of memory are bugs.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -22,6 +23,10 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         return 0
     }
     precondition(loaded.programs.count == object.programs.count, "load() left programs out")
+    // The host's view of global data: reading a variable must stay inside its section's map value.
+    for section in object.globalData {
+        for variable in section.variables { _ = loaded.global(variable.name) }
+    }
     var results: [String] = []
     for program in loaded.programs { results.append("\(program.name): \(BoundedRun.run(program, of: loaded))") }
     BoundedRun.report("loaded; " + (results.isEmpty ? "no programs" : results.joined(separator: "; ")))

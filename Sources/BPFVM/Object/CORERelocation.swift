@@ -44,14 +44,14 @@ extension Linker.Session {
             // must not be overwritten (the binder and the interpreter follow its immediate).
             guard insn.src == 0, index + 1 < output.count else {
                 throw .core(program: entry.name, instruction: index,
-                            reason: "a \(kind) relocation on an lddw that is not a plain 64-bit constant"
+                            reason: "a \(kind.objdumpTag) relocation on an lddw that is not a plain 64-bit constant"
                                 + (insn.src == 0 ? " (its second slot is missing)" : " (src \(insn.src))"))
             }
             output[index].imm = Int32(truncatingIfNeeded: value)
             output[index + 1].imm = Int32(truncatingIfNeeded: value >> 32)
         default:
             throw .core(program: entry.name, instruction: index,
-                        reason: "cannot patch opcode 0x\(hex(insn.opcode, width: 2)) for a \(kind) relocation")
+                        reason: "cannot patch opcode 0x\(hex(insn.opcode, width: 2)) for a \(kind.objdumpTag) relocation")
         }
     }
 }
