@@ -227,6 +227,22 @@ struct MalformedObjectTests {
         }
     }
 
+    /// Fuzzer crash: the variable fit the header's size, but a section of type SHT_NULL has no data, so its map
+    /// value was one byte and the host's `global(_:)` read past it.
+    @Test("a global-data section whose type holds no data cannot hold variables")
+    func variablesInSectionWithoutData() throws {
+        var bytes = try BPFCompiler.compile(Self.header + """
+            const volatile __u64 limit = 5;
+            SEC("socket") int prog(void *ctx) { return limit; }
+            """)
+        let header = try ObjectSurgery.sectionHeader(bytes, named: ".rodata")
+        ObjectSurgery.put(&bytes, header + 4, UInt32(0))  // sh_type SHT_NULL
+        #expect(throws: ObjectError.invalidSymbol(name: "limit", reason: "variable at offset 0, 8 bytes, crosses the end"
+                                                  + " of section '.rodata' (0 bytes)")) {
+            try Object(bytes: bytes, name: "nulltype")
+        }
+    }
+
     @Test("a NOBITS global-data section larger than a map value is refused before its zeros are allocated")
     func hugeBSS() throws {
         var bytes = try BPFCompiler.compile(Self.symbolProgram)

@@ -68,18 +68,23 @@ public struct Object: Sendable {
 
     /// The bytes `symbol` covers in `section`, which must hold them whole (libbpf refuses a program that
     /// "crosses section boundary"; the kernel a variable with an "invalid offset+size").
-    static func range(of symbol: ELFSymbol, in section: ELFSection, what: String) throws(ObjectError) -> Range<Int> {
-        try range(name: symbol.name, offset: symbol.value, size: symbol.size, in: section, what: what)
-    }
-
-    /// `offset..<offset + size`, which must lie inside `section` (`what` says what the symbol `name` is).
-    static func range(name: String, offset: UInt64, size: UInt64, in section: ELFSection, what: String)
+    static func range(of symbol: ELFSymbol, in section: ELFSection, byteCount: Int? = nil, what: String)
         throws(ObjectError) -> Range<Int>
     {
-        let sectionSize = UInt64(section.size)
+        try range(name: symbol.name, offset: symbol.value, size: symbol.size, in: section, byteCount: byteCount,
+                  what: what)
+    }
+
+    /// `offset..<offset + size`, which must lie inside `section`, or inside its first `byteCount` bytes when given
+    /// (`what` says what the symbol `name` is).
+    static func range(name: String, offset: UInt64, size: UInt64, in section: ELFSection, byteCount: Int? = nil,
+                      what: String) throws(ObjectError) -> Range<Int>
+    {
+        let count = byteCount ?? section.size
+        let sectionSize = UInt64(count)
         guard offset <= sectionSize, size <= sectionSize - offset else {
             throw .invalidSymbol(name: name, reason: "\(what) at offset \(offset), \(size) bytes, crosses the end of"
-                + " section '\(section.name)' (\(section.size) bytes)")
+                + " section '\(section.name)' (\(count) bytes)")
         }
         return Int(offset)..<Int(offset + size)
     }
@@ -200,6 +205,8 @@ public struct Object: Sendable {
                 throw .invalidMap(name: mapName, reason: "section '\(section.name)' is \(section.size) bytes, more than"
                     + " the \(MapDefinition.maximumValueSize) bytes a map value may hold")
             }
+            // Variables are checked against these bytes, not the header's size: a section whose type holds no data
+            // (SHT_NULL) has none, whatever its size says.
             let bytes = section.isNoBits ? [UInt8](repeating: 0, count: section.size) : Array(elf.data(of: section))
             var variables: [GlobalVariable] = []
             if let btf, let datasec = btf.firstType(named: section.name),
@@ -216,13 +223,13 @@ public struct Object: Sendable {
                         offset = symbol.value
                     }
                     let place = try range(name: variable.name, offset: offset, size: UInt64(entry.size), in: section,
-                                          what: "variable")
+                                          byteCount: bytes.count, what: "variable")
                     variables.append(GlobalVariable(name: variable.name, offset: place.lowerBound, size: place.count,
                                                     typeID: type))
                 }
             } else {
                 for symbol in elf.symbols where symbol.sectionIndex == section.index && symbol.type == .object {
-                    let place = try range(of: symbol, in: section, what: "variable")
+                    let place = try range(of: symbol, in: section, byteCount: bytes.count, what: "variable")
                     variables.append(GlobalVariable(name: symbol.name, offset: place.lowerBound, size: place.count,
                                                     typeID: 0))
                 }
