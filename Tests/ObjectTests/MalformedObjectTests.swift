@@ -414,6 +414,29 @@ struct MalformedObjectTests {
         #expect(reason.contains("too large"), "\(reason)")
     }
 
+    @Test("an object's maps may write at most 1 GiB when created, whatever each one's capacity")
+    func objectCreationLimit() throws {
+        func source(maps: Int) -> String {
+            let declarations = (0..<maps).map {
+                "struct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 1 << 24); __type(key, __u32);"
+                    + " __type(value, __u64); } h\($0) SEC(\".maps\");"
+            }
+            let uses = (0..<maps).map { "(bpf_map_lookup_elem(&h\($0), &key) != 0)" }
+            return Self.header + declarations.joined(separator: "\n") + """
+
+                SEC("socket") int prog(void *ctx) { __u32 key = 0; return \(uses.joined(separator: " + ")); }
+                """
+        }
+        // Eight hash maps of the largest capacity write 8 × 128 MiB of buckets: the limit exactly.
+        let eight = try Object(bytes: BPFCompiler.compile(source(maps: 8)), name: "many")
+        #expect(eight.maps.map(\.definition.creationBytes).reduce(0, +) == MapDefinition.maximumObjectCreationBytes)
+        let bytes = 9 << 27
+        #expect(throws: ObjectError.invalidMap(name: "h8", reason: "the object's maps up to this one would write"
+            + " \(bytes) bytes when created (hash buckets, program array slots), more than the 1073741824 one object may")) {
+            try Object(bytes: BPFCompiler.compile(source(maps: 9)), name: "many")
+        }
+    }
+
     @Test("capacities real programs use stay within the limits")
     func mapLimitsAdmitRealSizes() throws {
         let definitions = [
@@ -423,6 +446,9 @@ struct MalformedObjectTests {
             MapDefinition(name: "histogram", type: .array, keySize: 4, valueSize: 4096, maxEntries: 1 << 20),
         ]
         for definition in definitions { _ = try Map(definition) }
+        #expect(definitions.map(\.creationBytes) == [8 << 20, 16 << 20, 0])
+        #expect(MapDefinition(name: "h", type: .hash, keySize: 4, valueSize: 8, maxEntries: 1000).creationBytes == 8192)
+        #expect(MapDefinition(name: "q", type: .queue, keySize: 0, valueSize: 8, maxEntries: 1 << 20).creationBytes == 0)
         let error = #expect(throws: MapError.self) {
             try Map(MapDefinition(name: "huge", type: .hash, keySize: 4, valueSize: 8,
                                   maxEntries: MapDefinition.maximumHashEntries + 1))

@@ -185,6 +185,16 @@ public struct Object: Sendable {
             declarations.append(MapDeclaration(definition: mapDefinition, symbolOffset: place.lowerBound,
                                                initialPrograms: initialPrograms))
         }
+        // Each map's capacity is checked when it is created; what creating all of them writes is checked here.
+        var creationBytes = 0
+        for declaration in declarations {
+            creationBytes += declaration.definition.creationBytes
+            guard creationBytes <= MapDefinition.maximumObjectCreationBytes else {
+                throw .invalidMap(name: declaration.definition.name, reason: "the object's maps up to this one"
+                    + " would write \(creationBytes) bytes when created (hash buckets, program array slots), more"
+                    + " than the \(MapDefinition.maximumObjectCreationBytes) one object may")
+            }
+        }
         return declarations
     }
 

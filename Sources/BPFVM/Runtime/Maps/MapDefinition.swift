@@ -122,7 +122,8 @@ public struct MapDefinition: Hashable, Sendable {
     // Every map reserves its whole storage when it is created. Values, keys and elements are address space
     // that the kernel commits only when touched (at most 1 TiB per map, `StorageLayout.maximumSize`), but a
     // hash map's buckets and a program array's slots are written at creation: their capacities are limited so
-    // that no definition makes creation itself take gigabytes or seconds. Real programs stay far below every
+    // that no definition makes creation itself take gigabytes or seconds, and an object's maps together may
+    // write at most ``maximumObjectCreationBytes`` (checked by `Object`). Real programs stay far below every
     // limit; a definition past one fails with `E2BIG` (``MapError/Reason/tooLarge(_:)``) naming the field.
 
     /// The largest key (the kernel's `MAX_BPF_STACK`).
@@ -140,4 +141,26 @@ public struct MapDefinition: Hashable, Sendable {
     public static let maximumProgramArrayEntries = 1 << 20
     /// The largest ring buffer.
     public static let maximumRingBufferSize = 1 << 30
+    /// The most memory the maps of one object may write when they are created (their ``creationBytes``
+    /// together): 1 GiB, eight hash maps of the largest capacity.
+    public static let maximumObjectCreationBytes = 1 << 30
+
+    /// The bytes creating a map of this definition writes, and so commits, at once: a hash map's buckets (8 bytes
+    /// for each of `max_entries` rounded up to a power of two) and a program array's slots (16 bytes each); 0 for
+    /// other types, whose memory is committed only as values are written, and for a capacity past its type's
+    /// limit, which creation refuses anyway.
+    public var creationBytes: Int {
+        switch type {
+        case .hash, .perThreadHash, .lruHash:
+            guard maxEntries > 0, maxEntries <= Self.maximumHashEntries else { return 0 }
+            var buckets = 1
+            while buckets < maxEntries { buckets <<= 1 }
+            return buckets * 8
+        case .programArray:
+            guard maxEntries > 0, maxEntries <= Self.maximumProgramArrayEntries else { return 0 }
+            return maxEntries * 16
+        case .array, .perThreadArray, .queue, .stack, .ringBuffer:
+            return 0
+        }
+    }
 }
