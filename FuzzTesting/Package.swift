@@ -1,5 +1,5 @@
 // swift-tools-version: 6.1
-// Fuzz targets for the BPFVM object readers. Not part of the main build; see README.md for how to build and run.
+// Fuzz targets for the BPFVM object readers and loader. Not part of the main build; see README.md for how to build and run.
 import PackageDescription
 
 let package = Package(
@@ -19,6 +19,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "FuzzBTF",
+            dependencies: ["FuzzSupport", .product(name: "BPFVM", package: "bpfrun")]
+        ),
+        .executableTarget(
+            name: "FuzzLoad",
             dependencies: ["FuzzSupport", .product(name: "BPFVM", package: "bpfrun")]
         ),
     ]

@@ -1,9 +1,10 @@
 import Foundation
+import Synchronization
 import Testing
 import BPFVM
 
 /// The inputs the fuzzers kept (FuzzTesting/Corpus), replayed as regression tests: every one
-/// must parse or fail with a typed error, never crash or hang.
+/// must parse (and load, link, bind and run a bounded run) or fail with a typed error, never crash or hang.
 enum FuzzCorpus {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("FuzzTesting/Corpus")
@@ -16,17 +17,74 @@ enum FuzzCorpus {
     static func bytes(_ path: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: directory.appendingPathComponent(path)))
     }
+
+    /// FuzzLoad's path (FuzzTesting/Sources/FuzzLoad): the bytes as an object, its maps created, every program
+    /// linked (CO-RE against the object's own BTF) and bound, every global variable read, then each program run
+    /// once in checked mode over a zeroed 256-byte context with a 10 000-instruction budget. Returns how far it got, for the record.
+    @discardableResult
+    static func load(_ bytes: [UInt8]) -> String {
+        let loaded: LoadedObject
+        do {
+            let object = try Object(bytes: bytes, name: "fuzz")
+            loaded = try LoadedObject(object, helpers: BoundedLoop.helpers)
+            try loaded.load(targetBTF: object.btf)
+        } catch {
+            return "\(error)"
+        }
+        for section in loaded.object.globalData {
+            for variable in section.variables { _ = loaded.global(variable.name) }
+        }
+        for program in loaded.programs {
+            var interpreter = program.interpreter
+            interpreter.instructionBudget = 10_000
+            var memory = [UInt8](repeating: 0, count: 256)
+            memory.withUnsafeMutableBytes { buffer in
+                _ = try? interpreter.run(arguments: [UInt64(UInt(bitPattern: buffer.baseAddress)), 256],
+                                         regions: [MemoryRegion(buffer)] + loaded.maps.flatMap(\.valueRegions),
+                                         context: loaded.context)
+            }
+        }
+        return "loaded \(loaded.programs.count) programs"
+    }
+}
+
+/// The standard helpers with `bpf_loop` bounded as FuzzLoad bounds it (at most 4 iterations, and 2 loops active
+/// at once), because a callback run escapes the caller's instruction budget and call depth (see
+/// `CallbackLimitTests`). The count of active loops is process-wide: tests running at the same time only make
+/// each other's loops fail sooner.
+enum BoundedLoop {
+    static let active = Atomic<Int>(0)
+
+    static let helpers: HelperTable = {
+        var table = StandardHelpers.table
+        guard let loop = table[181] else { return table }
+        table.register(Helper(id: loop.id, name: loop.name, arguments: loop.arguments, returns: loop.returns,
+                              isGPLOnly: loop.isGPLOnly) { count, callback, context, flags, r5, runContext in
+            defer { BoundedLoop.active.subtract(1, ordering: .relaxed) }
+            guard BoundedLoop.active.add(1, ordering: .relaxed).newValue <= 2 else { return UInt64(bitPattern: -7) }
+            return StandardHelpers.table[181]!.function(min(count, 4), callback, context, flags, r5, runContext)
+        })
+        return table
+    }()
 }
 
 @Suite("Fuzzer corpus replay")
 struct FuzzCorpusTests {
-    @Test("ELF corpus: objects parse or fail cleanly, and whatever parses goes through Object and the linker",
+    @Test("ELF corpus: objects parse or fail cleanly, and whatever parses goes through Object, the linker and FuzzLoad's path",
           .enabled(if: !FuzzCorpus.inputs("ELF").isEmpty, "FuzzTesting/Corpus/ELF is missing"),
           arguments: FuzzCorpus.inputs("ELF"))
     func elf(_ path: String) throws {
         let bytes = try FuzzCorpus.bytes(path)
         guard (try? ELFFile(bytes: bytes)) != nil, let object = try? Object(bytes: bytes, name: "fuzz") else { return }
         for entry in object.programs { _ = try? Linker.link(object, program: entry.name) }
+        FuzzCorpus.load(bytes)
+    }
+
+    @Test("Load corpus: objects load, link, bind and run a bounded checked run, or fail cleanly",
+          .enabled(if: !FuzzCorpus.inputs("Load").isEmpty, "FuzzTesting/Corpus/Load is missing"),
+          arguments: FuzzCorpus.inputs("Load"))
+    func load(_ path: String) throws {
+        FuzzCorpus.load(try FuzzCorpus.bytes(path))
     }
 
     @Test("BTF corpus: .BTF and .BTF.ext parse or fail cleanly",

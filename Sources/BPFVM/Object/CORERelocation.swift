@@ -40,11 +40,18 @@ extension Linker.Session {
             }
             output[index].offset = offset
         case .ld where insn.opcode == Opcode.lddw:
+            // As libbpf, only a plain constant: a map, global or function reference the linker resolved
+            // must not be overwritten (the binder and the interpreter follow its immediate).
+            guard insn.src == 0, index + 1 < output.count else {
+                throw .core(program: entry.name, instruction: index,
+                            reason: "a \(kind.objdumpTag) relocation on an lddw that is not a plain 64-bit constant"
+                                + (insn.src == 0 ? " (its second slot is missing)" : " (src \(insn.src))"))
+            }
             output[index].imm = Int32(truncatingIfNeeded: value)
             output[index + 1].imm = Int32(truncatingIfNeeded: value >> 32)
         default:
             throw .core(program: entry.name, instruction: index,
-                        reason: "cannot patch opcode 0x\(hex(insn.opcode, width: 2)) for a \(kind) relocation")
+                        reason: "cannot patch opcode 0x\(hex(insn.opcode, width: 2)) for a \(kind.objdumpTag) relocation")
         }
     }
 }
@@ -70,8 +77,11 @@ enum CORE {
     }
 
     static func value(of record: BTFCoreRelocation, local: BTF, target: BTF) throws(Failure) -> Int64 {
-        let indices = record.accessString.split(separator: ":").map { Int($0) ?? -1 }
-        guard !indices.isEmpty, !indices.contains(-1) else {
+        // libbpf reads each index as a non-negative C int.
+        let indices = record.accessString.split(separator: ":", omittingEmptySubsequences: false).map {
+            Int32($0).map(Int.init) ?? -1
+        }
+        guard !indices.isEmpty, !indices.contains(where: { $0 < 0 }) else {
             throw Failure(reason: "malformed access string '\(record.accessString)'")
         }
         guard let root = local.type(record.typeID) else { throw Failure(reason: "local type \(record.typeID) does not exist") }
@@ -165,19 +175,23 @@ enum CORE {
     /// anonymous members), or nil if the target lacks it.
     static func resolve(_ btf: BTF, root: UInt32, first: Int, steps: [Step]) -> Resolved? {
         var current = btf.skippingModifiersAndTypedefs(root)
-        guard let rootSize = btf.resolvedSize(of: current) else { return nil }
-        var resolved = Resolved(typeID: current, bitOffset: first * rootSize * 8, bitfieldSize: 0)
+        guard let rootSize = btf.resolvedSize(of: current), let rootOffset = bits(first, times: rootSize) else {
+            return nil
+        }
+        var resolved = Resolved(typeID: current, bitOffset: rootOffset, bitfieldSize: 0)
         for step in steps {
             guard let type = btf.type(current) else { return nil }
             switch (step, type.kind) {
             case (.member(let name, _), .structure(_, let members)), (.member(let name, _), .union(_, let members)):
-                guard let (member, offset) = findMember(btf, members, named: name) else { return nil }
-                resolved.bitOffset += offset
+                guard let (member, offset) = findMember(btf, members, named: name),
+                      let sum = add(resolved.bitOffset, offset) else { return nil }
+                resolved.bitOffset = sum
                 resolved.bitfieldSize = member.bitfieldSize
                 current = btf.skippingModifiersAndTypedefs(member.type)
             case (.element(let index), .array(let element, _, let count)):
-                guard count == 0 || index < count, let size = btf.resolvedSize(of: element) else { return nil }
-                resolved.bitOffset += index * size * 8
+                guard count == 0 || index < count, let size = btf.resolvedSize(of: element),
+                      let offset = bits(index, times: size), let sum = add(resolved.bitOffset, offset) else { return nil }
+                resolved.bitOffset = sum
                 resolved.bitfieldSize = 0
                 current = btf.skippingModifiersAndTypedefs(element)
             default:
@@ -186,6 +200,18 @@ enum CORE {
             resolved.typeID = current
         }
         return resolved
+    }
+
+    /// `count × size × 8` (bits), or nil when it overflows.
+    static func bits(_ count: Int, times size: Int) -> Int? {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: size)
+        guard !overflow, bytes <= Int.max / 8 else { return nil }
+        return bytes * 8
+    }
+
+    static func add(_ a: Int, _ b: Int) -> Int? {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? nil : sum
     }
 
     /// A member by name, searching anonymous struct/union members too; returns it with its bit offset.
@@ -197,7 +223,9 @@ enum CORE {
             guard let type = btf.type(btf.skippingModifiersAndTypedefs(member.type)) else { continue }
             switch type.kind {
             case .structure(_, let inner), .union(_, let inner):
-                if let (found, offset) = findMember(btf, inner, named: name) { return (found, member.bitOffset + offset) }
+                if let (found, offset) = findMember(btf, inner, named: name), let sum = add(member.bitOffset, offset) {
+                    return (found, sum)
+                }
             default:
                 continue
             }
@@ -206,7 +234,9 @@ enum CORE {
     }
 
     static func fieldValue(_ kind: BTFCoreRelocationKind, _ btf: BTF, _ field: Resolved) throws(Failure) -> Int64 {
-        guard let size = btf.resolvedSize(of: field.typeID) else { throw Failure(reason: "field type has no size") }
+        guard let size = btf.resolvedSize(of: field.typeID), size > 0 else {
+            throw Failure(reason: "field type has no size")
+        }
         let isBitfield = field.bitfieldSize > 0
         // For a bitfield, the load is of the field type's size, aligned down to it.
         let byteOffset = isBitfield ? (field.bitOffset / 8) / size * size : field.bitOffset / 8
@@ -220,13 +250,13 @@ enum CORE {
             case .enumeration(_, let isSigned, _)?, .enumeration64(_, let isSigned, _)?: return isSigned ? 1 : 0
             default: return 0
             }
-        case .fieldLShiftU64:
+        case .fieldLShiftU64, .fieldRShiftU64:
+            guard let width = isBitfield ? field.bitfieldSize : bits(1, times: size) else {
+                throw Failure(reason: "field of \(size) bytes is too large to shift")
+            }
+            if kind == .fieldRShiftU64 { return Int64(64 - width) }
             let bitsInLoad = field.bitOffset - byteOffset * 8
-            let width = isBitfield ? field.bitfieldSize : size * 8
             return Int64(64 - (bitsInLoad + width))
-        case .fieldRShiftU64:
-            let width = isBitfield ? field.bitfieldSize : size * 8
-            return Int64(64 - width)
         default:
             throw Failure(reason: "not a field relocation")
         }

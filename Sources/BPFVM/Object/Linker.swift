@@ -14,6 +14,20 @@ public enum Linker {
         return try linker.run()
     }
 
+    /// Why an `lddw` whose `src` names a pseudo form (map, map value, BTF variable or function) but
+    /// that no relocation produced is refused.
+    static func unrelocatedLoad(src: UInt8) -> String {
+        let name = pseudoSourceNames[Int(src)].map { " (\($0))" } ?? ""
+        return "lddw with src \(src)\(name) has no relocation; map, global-data and function references come only"
+            + " from relocations, and a plain 64-bit constant has src 0"
+    }
+
+    /// The kernel's names of the `lddw` pseudo sources, by `src` (nil for 0 and unknown values).
+    static let pseudoSourceNames: [String?] = [
+        nil, "BPF_PSEUDO_MAP_FD", "BPF_PSEUDO_MAP_VALUE", "BPF_PSEUDO_BTF_ID", "BPF_PSEUDO_FUNC",
+        "BPF_PSEUDO_MAP_IDX", "BPF_PSEUDO_MAP_IDX_VALUE", nil, nil, nil, nil, nil, nil, nil, nil, nil,
+    ]
+
     /// A function of the object: a FUNC symbol's range in an executable section, in slots.
     struct Function: Hashable {
         let name: String
@@ -61,17 +75,24 @@ public enum Linker {
                     .filter { $0.sectionIndex == section.index && $0.type == .function }
                     .sorted { $0.value < $1.value }
                 var functions: [Function] = []
+                // Symbol values and sizes are raw 64-bit numbers: compare them in UInt64 against the section's
+                // size before any becomes an Int.
+                let sectionSize = UInt64(data.count)
                 for (position, symbol) in symbols.enumerated() {
-                    let start = Int(symbol.value)
-                    var end = symbol.size > 0 ? start + Int(symbol.size)
-                        : (position + 1 < symbols.count ? Int(symbols[position + 1].value) : data.count)
-                    end = min(end, data.count)
+                    let start = symbol.value
+                    let end: UInt64
+                    if symbol.size > 0 {
+                        let (sum, overflow) = start.addingReportingOverflow(symbol.size)
+                        end = overflow ? sectionSize : min(sum, sectionSize)
+                    } else {
+                        end = min(position + 1 < symbols.count ? symbols[position + 1].value : sectionSize, sectionSize)
+                    }
                     guard start % 8 == 0, end % 8 == 0, start < end else {
                         throw .link(program: entry.name, instruction: 0,
                                     reason: "function '\(symbol.name)' has a bad range \(start)..<\(end) in '\(section.name)'")
                     }
-                    functions.append(Function(name: symbol.name, sectionIndex: section.index, start: start / 8,
-                                              count: (end - start) / 8))
+                    functions.append(Function(name: symbol.name, sectionIndex: section.index, start: Int(start / 8),
+                                              count: Int((end - start) / 8)))
                 }
                 functionsBySection[section.index] = functions
             }
@@ -114,7 +135,13 @@ public enum Linker {
                     guard local + 1 < function.count else {
                         throw .link(program: entry.name, instruction: linked, reason: "lddw is cut off by the function's end")
                     }
-                    if let relocation { try resolveLoad(relocation, at: linked, sectionIndex: function.sectionIndex) }
+                    if let relocation {
+                        try resolveLoad(relocation, at: linked, sectionIndex: function.sectionIndex)
+                    } else if insn.src != 0 {
+                        // libbpf makes map, global-data and function references only from relocations; a
+                        // pseudo form already in the object would make the binder follow an index nobody checked.
+                        throw .link(program: entry.name, instruction: linked, reason: Linker.unrelocatedLoad(src: insn.src))
+                    }
                     local += 2
                     continue
                 }
@@ -186,15 +213,22 @@ public enum Linker {
             }
             let target = sections[symbol.sectionIndex]
             let imm = Int(output[linked].imm)
+            // The symbol's value as an offset into its section (symbols past any section end get no further).
+            guard symbol.value <= UInt64(target.size) else {
+                throw .link(program: entry.name, instruction: linked,
+                            reason: "lddw refers to '\(symbol.name)' at offset \(symbol.value), past the end of section"
+                                + " '\(target.name)' (\(target.size) bytes)")
+            }
+            let symbolOffset = Int(symbol.value)
             if target.name == ".maps" {
-                guard let map = object.maps.first(where: { $0.symbolOffset == Int(symbol.value) }) else {
+                guard let map = object.maps.first(where: { $0.symbolOffset == symbolOffset }) else {
                     throw .link(program: entry.name, instruction: linked, reason: "no map at '.maps'+\(symbol.value)")
                 }
                 output[linked].registers = (output[linked].registers & 0x0f) | (LoadImmediateKind.mapByIndex.rawValue << 4)
                 output[linked].imm = mapIndex(map.definition.name)
                 output[linked + 1].imm = 0
             } else if let data = object.globalData.first(where: { $0.sectionIndex == symbol.sectionIndex }) {
-                let offset = imm + Int(symbol.value)
+                let offset = imm + symbolOffset
                 guard offset >= 0 && offset <= data.initialBytes.count else {
                     throw .link(program: entry.name, instruction: linked,
                                 reason: "offset \(offset) is outside '\(data.sectionName)' (\(data.initialBytes.count) bytes)")
@@ -204,7 +238,7 @@ public enum Linker {
                 output[linked].imm = mapIndex(data.mapName)
                 output[linked + 1].imm = Int32(offset)
             } else if target.isExecutable {
-                let byteOffset = Int(symbol.value) + imm
+                let byteOffset = symbolOffset + imm
                 guard byteOffset % 8 == 0 else {
                     throw .link(program: entry.name, instruction: linked, reason: "function address \(byteOffset) is not instruction-aligned")
                 }

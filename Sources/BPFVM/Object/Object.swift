@@ -49,7 +49,13 @@ public struct Object: Sendable {
         }
         programs = try Self.entryPrograms(elf)
         maps = try Self.mapDeclarations(elf, btf)
-        globalData = Self.globalDataSections(elf, btf, objectName: name)
+        globalData = try Self.globalDataSections(elf, btf, objectName: name)
+        // Programs refer to maps by name once linked, so two maps must never share one.
+        var names = Set<String>()
+        for mapName in maps.map(\.definition.name) + globalData.map(\.mapName) where !names.insert(mapName).inserted {
+            throw .invalidMap(name: mapName, reason: "another map of the object has the same name (global-data maps"
+                + " are named after their section, cut to 15 characters as the kernel does)")
+        }
     }
 
     /// The program named `name`.
@@ -58,6 +64,29 @@ public struct Object: Sendable {
             throw .noSuchProgram(name, available: programs.map(\.name))
         }
         return entry
+    }
+
+    /// The bytes `symbol` covers in `section`, which must hold them whole (libbpf refuses a program that
+    /// "crosses section boundary"; the kernel a variable with an "invalid offset+size").
+    static func range(of symbol: ELFSymbol, in section: ELFSection, byteCount: Int? = nil, what: String)
+        throws(ObjectError) -> Range<Int>
+    {
+        try range(name: symbol.name, offset: symbol.value, size: symbol.size, in: section, byteCount: byteCount,
+                  what: what)
+    }
+
+    /// `offset..<offset + size`, which must lie inside `section`, or inside its first `byteCount` bytes when given
+    /// (`what` says what the symbol `name` is).
+    static func range(name: String, offset: UInt64, size: UInt64, in section: ELFSection, byteCount: Int? = nil,
+                      what: String) throws(ObjectError) -> Range<Int>
+    {
+        let count = byteCount ?? section.size
+        let sectionSize = UInt64(count)
+        guard offset <= sectionSize, size <= sectionSize - offset else {
+            throw .invalidSymbol(name: name, reason: "\(what) at offset \(offset), \(size) bytes, crosses the end of"
+                + " section '\(section.name)' (\(count) bytes)")
+        }
+        return Int(offset)..<Int(offset + size)
     }
 
     /// The bytes up to the first NUL.
@@ -73,9 +102,9 @@ public struct Object: Sendable {
                 .filter { $0.sectionIndex == section.index && $0.type == .function && $0.binding != .local }
                 .sorted { $0.value < $1.value }
             for symbol in symbols {
+                let range = try range(of: symbol, in: section, what: "program")
                 entries.append(ProgramEntry(name: symbol.name, section: section.name, sectionIndex: section.index,
-                                            kind: kind, offset: Int(symbol.value),
-                                            size: Int(symbol.size)))
+                                            kind: kind, offset: range.lowerBound, size: range.count))
             }
         }
         return entries
@@ -97,6 +126,7 @@ public struct Object: Sendable {
             guard let symbol = elf.symbols.first(where: { $0.name == name && $0.sectionIndex == section.index }) else {
                 throw .invalidMap(name: name, reason: "no symbol for the map in '.maps'")
             }
+            let place = try range(of: symbol, in: section, what: "map")
             let definition = btf.type(btf.skippingModifiersAndTypedefs(defType))
             guard let definition, case .structure(_, let members) = definition.kind else {
                 throw .invalidMap(name: name, reason: "its definition is not a struct")
@@ -121,8 +151,8 @@ public struct Object: Sendable {
                     if member.name == "key" { keySize = size } else { valueSize = size }
                 case "values":
                     // __array(values, ...): initial values filled through .rel.maps.
-                    let start = symbol.value + UInt64(member.bitOffset / 8)
-                    let end = symbol.value + symbol.size
+                    let start = UInt64(place.lowerBound) + UInt64(member.bitOffset / 8)
+                    let end = UInt64(place.upperBound)
                     for relocation in relocations where relocation.offset >= start && relocation.offset < end {
                         let slot = Int(relocation.offset - start) / 8
                         guard relocation.symbolIndex < elf.symbols.count else { continue }
@@ -152,8 +182,18 @@ public struct Object: Sendable {
             let mapDefinition = MapDefinition(
                 name: name, type: type, keySize: resolvedKeySize, valueSize: resolvedValueSize,
                 maxEntries: fields["max_entries"] ?? 0, flags: UInt32(truncatingIfNeeded: fields["map_flags"] ?? 0))
-            declarations.append(MapDeclaration(definition: mapDefinition, symbolOffset: Int(symbol.value),
+            declarations.append(MapDeclaration(definition: mapDefinition, symbolOffset: place.lowerBound,
                                                initialPrograms: initialPrograms))
+        }
+        // Each map's capacity is checked when it is created; what creating all of them writes is checked here.
+        var creationBytes = 0
+        for declaration in declarations {
+            creationBytes += declaration.definition.creationBytes
+            guard creationBytes <= MapDefinition.maximumObjectCreationBytes else {
+                throw .invalidMap(name: declaration.definition.name, reason: "the object's maps up to this one"
+                    + " would write \(creationBytes) bytes when created (hash buckets, program array slots), more"
+                    + " than the \(MapDefinition.maximumObjectCreationBytes) one object may")
+            }
         }
         return declarations
     }
@@ -163,9 +203,20 @@ public struct Object: Sendable {
         name == ".data" || name == ".bss" || name == ".rodata" || name.hasPrefix(".data.") || name.hasPrefix(".rodata.")
     }
 
-    private static func globalDataSections(_ elf: ELFFile, _ btf: BTF?, objectName: String) -> [GlobalDataSection] {
+    private static func globalDataSections(_ elf: ELFFile, _ btf: BTF?, objectName: String) throws(ObjectError)
+        -> [GlobalDataSection]
+    {
         var sections: [GlobalDataSection] = []
         for section in elf.sections where section.isAllocated && !section.isExecutable && isGlobalData(section.name) {
+            let mapName = mapName(forSection: section.name, objectName: objectName)
+            // The section becomes one map value; a NOBITS size is only a number in the header, so check it
+            // before allocating the zeros.
+            guard section.size <= MapDefinition.maximumValueSize else {
+                throw .invalidMap(name: mapName, reason: "section '\(section.name)' is \(section.size) bytes, more than"
+                    + " the \(MapDefinition.maximumValueSize) bytes a map value may hold")
+            }
+            // Variables are checked against these bytes, not the header's size: a section whose type holds no data
+            // (SHT_NULL) has none, whatever its size says.
             let bytes = section.isNoBits ? [UInt8](repeating: 0, count: section.size) : Array(elf.data(of: section))
             var variables: [GlobalVariable] = []
             if let btf, let datasec = btf.firstType(named: section.name),
@@ -174,25 +225,28 @@ public struct Object: Sendable {
                 for entry in entries {
                     guard let variable = btf.type(entry.type), case .variable(let type, let linkage) = variable.kind
                     else { continue }
-                    var offset = entry.offset
+                    var offset = UInt64(entry.offset)
                     // libbpf's fix-up: a global variable's offset comes from its symbol.
                     if linkage != .static, let symbol = elf.symbols.first(where: {
                         $0.name == variable.name && $0.type == .object && $0.binding != .local
                     }) {
-                        offset = Int(symbol.value)
+                        offset = symbol.value
                     }
-                    variables.append(GlobalVariable(name: variable.name, offset: offset, size: entry.size, typeID: type))
+                    let place = try range(name: variable.name, offset: offset, size: UInt64(entry.size), in: section,
+                                          byteCount: bytes.count, what: "variable")
+                    variables.append(GlobalVariable(name: variable.name, offset: place.lowerBound, size: place.count,
+                                                    typeID: type))
                 }
             } else {
                 for symbol in elf.symbols where symbol.sectionIndex == section.index && symbol.type == .object {
-                    variables.append(GlobalVariable(name: symbol.name, offset: Int(symbol.value), size: Int(symbol.size),
+                    let place = try range(of: symbol, in: section, byteCount: bytes.count, what: "variable")
+                    variables.append(GlobalVariable(name: symbol.name, offset: place.lowerBound, size: place.count,
                                                     typeID: 0))
                 }
             }
             variables.sort { $0.offset < $1.offset }
             sections.append(GlobalDataSection(
-                sectionName: section.name, sectionIndex: section.index,
-                mapName: mapName(forSection: section.name, objectName: objectName),
+                sectionName: section.name, sectionIndex: section.index, mapName: mapName,
                 initialBytes: bytes, isReadOnly: section.name.hasPrefix(".rodata"), variables: variables))
         }
         return sections

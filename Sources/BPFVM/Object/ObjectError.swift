@@ -8,8 +8,10 @@ public enum ObjectError: Error, Hashable, Sendable, CustomStringConvertible {
     case legacyMaps
     /// The object has a `.maps` section but no BTF to describe it.
     case mapsWithoutBTF
-    /// A BTF-defined map's definition is unusable.
+    /// A BTF-defined map's definition is unusable, or a global-data section cannot be a map.
     case invalidMap(name: String, reason: String)
+    /// A program, map or variable symbol whose place does not fit its section.
+    case invalidSymbol(name: String, reason: String)
     /// An executable section whose name libbpf does not recognise.
     case unknownProgramSection(String)
     /// No program of that name in the object.
@@ -28,6 +30,7 @@ public enum ObjectError: Error, Hashable, Sendable, CustomStringConvertible {
         case .legacyMaps: "legacy map definitions are not supported, use BTF-defined maps (section 'maps')"
         case .mapsWithoutBTF: "section '.maps' needs BTF to describe its maps; compile with -g"
         case let .invalidMap(name, reason): "map '\(name)': \(reason)"
+        case let .invalidSymbol(name, reason): "symbol '\(name)': \(reason)"
         case .unknownProgramSection(let name): "section '\(name)': not a program section libbpf recognises"
         case let .noSuchProgram(name, available):
             "no program named '\(name)' (programs: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"

@@ -78,7 +78,8 @@ public struct MapDefinition: Hashable, Sendable {
             }
             guard valueSize > 0 else { throw invalid("value_size must be positive for \(typeName)") }
             guard maxEntries <= Self.maximumHashEntries else {
-                throw tooLarge("max_entries \(maxEntries) exceeds \(Self.maximumHashEntries) for \(typeName)")
+                throw tooLarge("max_entries \(maxEntries) exceeds \(Self.maximumHashEntries) for \(typeName)"
+                    + " (its buckets are set up when the map is created)")
             }
         case .array, .perThreadArray:
             guard keySize == 4 else { throw invalid("key_size must be 4 for \(typeName) (is \(keySize))") }
@@ -90,8 +91,9 @@ public struct MapDefinition: Hashable, Sendable {
             guard keySize == 4, valueSize == 4 else {
                 throw invalid("key_size and value_size must be 4 for prog_array (are \(keySize) and \(valueSize))")
             }
-            guard maxEntries <= Self.maximumHashEntries else {
-                throw tooLarge("max_entries \(maxEntries) exceeds \(Self.maximumHashEntries) for prog_array")
+            guard maxEntries <= Self.maximumProgramArrayEntries else {
+                throw tooLarge("max_entries \(maxEntries) exceeds \(Self.maximumProgramArrayEntries) for prog_array"
+                    + " (its slots are set up when the map is created)")
             }
         case .queue, .stack:
             guard keySize == 0 else { throw invalid("key_size must be 0 for \(typeName) (is \(keySize))") }
@@ -115,14 +117,50 @@ public struct MapDefinition: Hashable, Sendable {
         }
     }
 
+    // MARK: - Limits
+    //
+    // Every map reserves its whole storage when it is created. Values, keys and elements are address space
+    // that the kernel commits only when touched (at most 1 TiB per map, `StorageLayout.maximumSize`), but a
+    // hash map's buckets and a program array's slots are written at creation: their capacities are limited so
+    // that no definition makes creation itself take gigabytes or seconds, and an object's maps together may
+    // write at most ``maximumObjectCreationBytes`` (checked by `Object`). Real programs stay far below every
+    // limit; a definition past one fails with `E2BIG` (``MapError/Reason/tooLarge(_:)``) naming the field.
+
     /// The largest key (the kernel's `MAX_BPF_STACK`).
-    static let maximumKeySize = 512
-    /// The largest value (the kernel's `KMALLOC_MAX_SIZE` on x86-64).
-    static let maximumValueSize = 1 << 22
+    public static let maximumKeySize = 512
+    /// The largest value (the kernel's `KMALLOC_MAX_SIZE` on x86-64); global-data sections too.
+    public static let maximumValueSize = 1 << 22
     /// The largest per-thread value (the kernel's `PCPU_MIN_UNIT_SIZE`).
-    static let maximumPerThreadValueSize = 32_768
-    /// The largest hash capacity (element indices keep the top bit free).
-    static let maximumHashEntries = 1 << 30
+    public static let maximumPerThreadValueSize = 32_768
+    /// The largest hash, per-thread hash or LRU hash capacity: 16M entries (the kernel's bucket table stops
+    /// at 2^27). Creation initialises `max_entries` rounded up to a power of two buckets of 8 bytes, at most
+    /// 128 MiB.
+    public static let maximumHashEntries = 1 << 24
+    /// The largest program array: 1M slots (tail-call tables hold a few hundred programs at most). Creation
+    /// sets up 16 bytes per slot, at most 16 MiB.
+    public static let maximumProgramArrayEntries = 1 << 20
     /// The largest ring buffer.
-    static let maximumRingBufferSize = 1 << 30
+    public static let maximumRingBufferSize = 1 << 30
+    /// The most memory the maps of one object may write when they are created (their ``creationBytes``
+    /// together): 1 GiB, eight hash maps of the largest capacity.
+    public static let maximumObjectCreationBytes = 1 << 30
+
+    /// The bytes creating a map of this definition writes, and so commits, at once: a hash map's buckets (8 bytes
+    /// for each of `max_entries` rounded up to a power of two) and a program array's slots (16 bytes each); 0 for
+    /// other types, whose memory is committed only as values are written, and for a capacity past its type's
+    /// limit, which creation refuses anyway.
+    public var creationBytes: Int {
+        switch type {
+        case .hash, .perThreadHash, .lruHash:
+            guard maxEntries > 0, maxEntries <= Self.maximumHashEntries else { return 0 }
+            var buckets = 1
+            while buckets < maxEntries { buckets <<= 1 }
+            return buckets * 8
+        case .programArray:
+            guard maxEntries > 0, maxEntries <= Self.maximumProgramArrayEntries else { return 0 }
+            return maxEntries * 16
+        case .array, .perThreadArray, .queue, .stack, .ringBuffer:
+            return 0
+        }
+    }
 }
