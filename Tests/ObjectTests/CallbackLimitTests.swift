@@ -1,25 +1,12 @@
 import Testing
 import BPFVM
 
-/// Checked runs promise to end: the instruction budget and the call depth bound every run. `bpf_loop` callbacks
-/// escape both today, so FuzzLoad bounds `bpf_loop` itself (see FuzzTesting/Sources/FuzzLoad).
-///
-/// Known issues, for the owner of `Sources/BPFVM/Interpreter/Interpreter.swift` (the `callFunction` closure that
-/// `run` installs): each callback runs as a fresh checked run with the full `instructionBudget` and an empty
-/// frame stack, and a trap inside it is dropped (`try?`, so `bpf_loop` returns -EINVAL and the caller goes on).
-/// Needed: callbacks share the calling run's remaining budget and count as a call frame (the verifier counts a
-/// `bpf_loop` callback as one, `MAX_CALL_FRAMES` 8), and a trap in a callback ends the whole run with that trap.
-/// Until then a callback that passes itself to `bpf_loop` recurses until the thread's stack overflows (a crash,
-/// so it cannot be a test here), and nested loops multiply the budget (2^23 iterations per level).
+/// Checked runs promise to end: the instruction budget and the call depth bound every run, `bpf_loop` callbacks
+/// included (they run inside the calling run and count as a call frame, as the verifier counts them).
 @Suite("bpf_loop callbacks stay within the run's budget and call depth",
        .enabled(if: BPFCompiler.clang != nil, "clang not found"))
 struct CallbackLimitTests {
-    static let header = """
-        #include <linux/bpf.h>
-        #include <bpf/bpf_helpers.h>
-        char LICENSE[] SEC("license") = "GPL";
-
-        """
+    static let header = ObjectErrorTests.header
 
     /// Runs `name` of `source` once in checked mode with `budget`, over a zeroed 64-byte context.
     static func run(_ source: String, budget: Int) throws -> (result: Result<UInt64, ExecutionError>, object: LoadedObject) {
@@ -31,8 +18,7 @@ struct CallbackLimitTests {
         let result = context.withUnsafeMutableBytes { buffer in
             Result { () throws(ExecutionError) -> UInt64 in
                 try interpreter.run(arguments: [UInt64(UInt(bitPattern: buffer.baseAddress)), 64],
-                                    regions: [MemoryRegion(buffer)] + loaded.maps.flatMap(\.valueRegions),
-                                    context: loaded.context)
+                                    regions: [MemoryRegion(buffer)], context: loaded.context)
             }
         }
         return (result, loaded)
@@ -46,11 +32,9 @@ struct CallbackLimitTests {
             SEC("socket") int prog(void *ctx) { return bpf_loop(1 << 16, spin, 0, 0); }
             """, budget: 10_000)
         // Each callback takes a handful of instructions: 65536 of them cannot fit 10 000.
-        withKnownIssue("Interpreter.swift: a bpf_loop callback gets a fresh instruction budget") {
-            guard case .failure(let error) = result, case .instructionBudgetExhausted = error.reason else {
-                Issue.record("ran \(try loaded.global("calls", as: UInt64.self)) callbacks on a 10 000-instruction budget: \(result)")
-                return
-            }
+        guard case .failure(let error) = result, case .instructionBudgetExhausted(10_000) = error.reason else {
+            Issue.record("ran \(try loaded.global("calls", as: UInt64.self)) callbacks on a 10 000-instruction budget: \(result)")
+            return
         }
     }
 
@@ -69,12 +53,11 @@ struct CallbackLimitTests {
             SEC("socket") int prog(void *ctx) { bpf_loop(1, nest, 0, 0); return deepest; }
             """, budget: 100_000)
         let deepest = try loaded.global("deepest", as: UInt64.self)
-        withKnownIssue("Interpreter.swift: a bpf_loop callback starts with an empty frame stack, and its trap is dropped") {
-            guard case .failure(let error) = result, case .callDepthExceeded = error.reason else {
-                Issue.record("callbacks nested \(deepest) deep (the limit is \(Interpreter.maximumCallDepth)): \(result)")
-                return
-            }
+        guard case .failure(let error) = result, case .callDepthExceeded(8) = error.reason else {
+            Issue.record("callbacks nested \(deepest) deep (the limit is \(Interpreter.maximumCallDepth)): \(result)")
+            return
         }
-        #expect(deepest >= 1)
+        // The entry function and seven callback frames: seven levels of `nest` ran.
+        #expect(deepest == 7)
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import BPFVM
 
@@ -20,13 +19,14 @@ enum FuzzCorpus {
 
     /// FuzzLoad's path (FuzzTesting/Sources/FuzzLoad): the bytes as an object, its maps created, every program
     /// linked (CO-RE against the object's own BTF) and bound, every global variable read, then each program run
-    /// once in checked mode over a zeroed 256-byte context with a 10 000-instruction budget. Returns how far it got, for the record.
+    /// once in checked mode over a zeroed 256-byte context with a 10 000-instruction budget (callbacks
+    /// included: `bpf_loop` runs inside the run). Returns how far it got, for the record.
     @discardableResult
     static func load(_ bytes: [UInt8]) -> String {
         let loaded: LoadedObject
         do {
             let object = try Object(bytes: bytes, name: "fuzz")
-            loaded = try LoadedObject(object, helpers: BoundedLoop.helpers)
+            loaded = try LoadedObject(object)
             try loaded.load(targetBTF: object.btf)
         } catch {
             return "\(error)"
@@ -40,32 +40,12 @@ enum FuzzCorpus {
             var memory = [UInt8](repeating: 0, count: 256)
             memory.withUnsafeMutableBytes { buffer in
                 _ = try? interpreter.run(arguments: [UInt64(UInt(bitPattern: buffer.baseAddress)), 256],
-                                         regions: [MemoryRegion(buffer)] + loaded.maps.flatMap(\.valueRegions),
+                                         regions: [MemoryRegion(buffer)],
                                          context: loaded.context)
             }
         }
         return "loaded \(loaded.programs.count) programs"
     }
-}
-
-/// The standard helpers with `bpf_loop` bounded as FuzzLoad bounds it (at most 4 iterations, and 2 loops active
-/// at once), because a callback run escapes the caller's instruction budget and call depth (see
-/// `CallbackLimitTests`). The count of active loops is process-wide: tests running at the same time only make
-/// each other's loops fail sooner.
-enum BoundedLoop {
-    static let active = Atomic<Int>(0)
-
-    static let helpers: HelperTable = {
-        var table = StandardHelpers.table
-        guard let loop = table[181] else { return table }
-        table.register(Helper(id: loop.id, name: loop.name, arguments: loop.arguments, returns: loop.returns,
-                              isGPLOnly: loop.isGPLOnly) { count, callback, context, flags, r5, runContext in
-            defer { BoundedLoop.active.subtract(1, ordering: .relaxed) }
-            guard BoundedLoop.active.add(1, ordering: .relaxed).newValue <= 2 else { return UInt64(bitPattern: -7) }
-            return StandardHelpers.table[181]!.function(min(count, 4), callback, context, flags, r5, runContext)
-        })
-        return table
-    }()
 }
 
 @Suite("Fuzzer corpus replay")

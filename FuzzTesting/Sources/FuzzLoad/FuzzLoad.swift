@@ -16,7 +16,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let loaded: LoadedObject
     do {
         object = try Object(bytes: bytes, name: "fuzz")
-        loaded = try LoadedObject(object, helpers: BoundedRun.helpers)
+        loaded = try LoadedObject(object)
         try loaded.load(targetBTF: object.btf)
     } catch {
         BoundedRun.report("\(error)")
@@ -35,43 +35,19 @@ public func fuzz(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
 
 /// One bounded checked-mode run of a loaded program.
 enum BoundedRun {
-    /// The instruction budget of each run (and of each `bpf_loop` callback run, which gets its own).
+    /// The instruction budget of each run (`bpf_loop` callbacks run inside it and share it).
     static let budget = 10_000
     /// The size of the zeroed context buffer r1 points to (r2 holds the size).
     static let contextSize = 256
-    /// At most this many `bpf_loop` iterations per call, and calls nested this deep (callbacks that call
-    /// `bpf_loop` again): a callback run gets a fresh instruction budget, so without these bounds one input
-    /// could run for hours or recurse until the stack overflows.
-    static let loopIterations: UInt64 = 4
-    static let loopDepth = 2
-
-    nonisolated(unsafe) static var depth = 0
-
-    /// The standard helpers with `bpf_loop` bounded as above (the real implementation does the calling).
-    static let helpers: HelperTable = {
-        var table = StandardHelpers.table
-        guard let loop = table[181] else { return table }
-        table.register(Helper(id: loop.id, name: loop.name, arguments: loop.arguments, returns: loop.returns,
-                              isGPLOnly: loop.isGPLOnly) { count, callback, context, flags, r5, runContext in
-            guard BoundedRun.depth < BoundedRun.loopDepth else { return UInt64(bitPattern: -7) }  // -E2BIG
-            BoundedRun.depth += 1
-            defer { BoundedRun.depth -= 1 }
-            let original = StandardHelpers.table[181]!.function
-            return original(min(count, BoundedRun.loopIterations), callback, context, flags, r5, runContext)
-        })
-        return table
-    }()
-
     /// Runs `program` once; returns r0 or the trap, for ``report(_:)``.
     static func run(_ program: LoadedProgram, of object: LoadedObject) -> String {
         var interpreter = program.interpreter
         interpreter.instructionBudget = budget
-        let regions = object.maps.flatMap(\.valueRegions)
         var memory = [UInt8](repeating: 0, count: contextSize)
         return memory.withUnsafeMutableBytes { buffer in
             let arguments = [UInt64(UInt(bitPattern: buffer.baseAddress)), UInt64(buffer.count)]
             do {
-                let r0 = try interpreter.run(arguments: arguments, regions: [MemoryRegion(buffer)] + regions,
+                let r0 = try interpreter.run(arguments: arguments, regions: [MemoryRegion(buffer)],
                                              context: object.context)
                 return "r0 = \(r0)"
             } catch {
