@@ -560,13 +560,7 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
         cursor.pc += Int(imm)
     case .call:  // call
         if src == 1 {  // bpf-to-bpf
-            if cursor.depth == Interpreter.maximumCallDepth - 1 {
-                return .trap(code.distance(to: cursor.pc) &- 1, .callDepthExceeded(limit: Interpreter.maximumCallDepth))
-            }
-            state.frames[cursor.depth] = CallFrame(returnPC: cursor.pc, r6: regs[6], r7: regs[7], r8: regs[8],
-                                                   r9: regs[9], callback: nil)
-            cursor.depth &+= 1
-            regs[10] &-= UInt64(Interpreter.stackFrameSize)
+            if let outcome = pushFrame(callback: nil, state, &cursor) { return outcome }
             if C.enabled { state.sandbox.unsafelyUnwrapped.pointee.called() }
             cursor.pc += Int(imm)
         } else if let outcome = callHelper(UInt64(UInt32(bitPattern: imm)), state, &cursor, C.self) {
@@ -587,7 +581,10 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
         if let callback = frame.callback {  // a turn of bpf_loop ended
             let turn = frame.turn &+ 1
             if regs[0] == 0 && turn < frame.turns {
+                // The same frame record again, one turn on (popped just now, so it fits).
                 state.frames[cursor.depth].turn = turn
+                cursor.depth &+= 1
+                regs[10] &-= UInt64(Interpreter.stackFrameSize)
                 enterCallback(callback, turn: turn, state, &cursor, C.self, first: false)
                 return nil
             }
@@ -633,13 +630,8 @@ func callHelper<C: ExecutionChecks>(_ id: UInt64, _ state: RunState, _ cursor: i
         } else if turns == 0 {
             regs[0] = 0
         } else {
-            if cursor.depth == Interpreter.maximumCallDepth - 1 {
-                return .trap(index, .callDepthExceeded(limit: Interpreter.maximumCallDepth))
-            }
             let callback = UnsafePointer<Instruction>(bitPattern: UInt(truncatingIfNeeded: regs[2])).unsafelyUnwrapped
-            state.frames[cursor.depth] = CallFrame(returnPC: cursor.pc, r6: regs[6], r7: regs[7], r8: regs[8],
-                                                   r9: regs[9], callback: callback, turn: 0, turns: turns,
-                                                   callbackContext: regs[3])
+            if let outcome = pushFrame(callback: callback, turns: turns, state, &cursor) { return outcome }
             enterCallback(callback, turn: 0, state, &cursor, C.self, first: true)
             return nil
         }
@@ -657,16 +649,32 @@ func callHelper<C: ExecutionChecks>(_ id: UInt64, _ state: RunState, _ cursor: i
     return nil
 }
 
-/// Starts turn `turn` of the `bpf_loop` whose frame record is at `cursor.depth`: a new frame,
+/// Enters a new frame from the call instruction just executed: saves the return address and
+/// r6-r9 (and, for a `bpf_loop` callback, the loop's state) and moves r10 down one frame; the
+/// outcome is a trap when the frame limit is reached.
+@inline(__always)
+func pushFrame(callback: UnsafePointer<Instruction>?, turns: UInt64 = 0, _ state: RunState, _ cursor: inout Cursor)
+    -> Outcome?
+{
+    if cursor.depth == Interpreter.maximumCallDepth - 1 {
+        return .trap(cursor.code.distance(to: cursor.pc) &- 1, .callDepthExceeded(limit: Interpreter.maximumCallDepth))
+    }
+    let regs = state.registers
+    state.frames[cursor.depth] = CallFrame(returnPC: cursor.pc, r6: regs[6], r7: regs[7], r8: regs[8], r9: regs[9],
+                                           callback: callback, turn: 0, turns: turns, callbackContext: regs[3])
+    cursor.depth &+= 1
+    regs[10] &-= UInt64(Interpreter.stackFrameSize)
+    return nil
+}
+
+/// Starts turn `turn` of the `bpf_loop` whose frame (just entered) is at `cursor.depth`:
 /// r1 = the turn, r2 = the loop's context.
 @inline(__always)
 func enterCallback<C: ExecutionChecks>(_ callback: UnsafePointer<Instruction>, turn: UInt64, _ state: RunState,
                                        _ cursor: inout Cursor, _: C.Type, first: Bool)
 {
     let regs = state.registers
-    let context = state.frames[cursor.depth].callbackContext
-    cursor.depth &+= 1
-    regs[10] &-= UInt64(Interpreter.stackFrameSize)
+    let context = state.frames[cursor.depth - 1].callbackContext
     regs[1] = turn
     regs[2] = context
     if C.enabled { state.sandbox.unsafelyUnwrapped.pointee.calledBack(first: first) }

@@ -115,58 +115,46 @@ public struct Interpreter: @unchecked Sendable {
     }
 
     /// One run: the stack, registers, frames, run context and (checked mode) sandbox are all
-    /// allocated here, on this thread's stack, and gone when it returns.
+    /// carved out of one allocation on this thread's stack (`RunLayout`), gone when it returns.
     private func run<C: ExecutionChecks>(_ mode: C.Type, arguments: [UInt64], regions: [MemoryRegion],
                                          context: ExecutionContext?) throws(ExecutionError)
         -> (result: UInt64, remaining: Int)
     {
         precondition(arguments.count <= 5, "a BPF program takes at most five arguments (r1-r5)")
-        let stackSize = Self.stackFrameSize * Self.maximumCallDepth
-        var runContext = RunContext(shared: context)
-        var trap: ExecutionError.Reason?
-        let outcome = withUnsafeTemporaryAllocation(byteCount: stackSize, alignment: 16) { stack in
-            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 11) { registers in
-            withUnsafeTemporaryAllocation(of: CallFrame.self, capacity: Self.maximumCallDepth) { frames in
-            withUnsafeTemporaryAllocation(of: Unmanaged<InterpreterCode>?.self, capacity: maximumTailCalls) { targets in
-            withUnsafeTemporaryAllocation(byteCount: C.enabled ? Sandbox.scratchSize : 0, alignment: 16) { scratch in
-            withUnsafeTemporaryAllocation(of: Sandbox.self, capacity: C.enabled ? 1 : 0) { sandbox in
+        let size = C.enabled ? RunLayout.checkedSize : RunLayout.trustedSize
+        let outcome = withUnsafeTemporaryAllocation(byteCount: size, alignment: 16) { memory in
             helperFunctions.withUnsafeBufferPointer { helpers in
             helperPrototypes.withUnsafeBufferPointer { prototypes in
             maps.withUnsafeBufferPointer { maps in
             regions.withUnsafeBufferPointer { given in
-            withUnsafeMutablePointer(to: &runContext) { runContext in
-            withUnsafeMutablePointer(to: &trap) { trap in
-                let stackTop = UInt(bitPattern: stack.baseAddress) + UInt(stackSize)
-                let regs = registers.baseAddress!
+                let base = memory.baseAddress!
+                let stack = UnsafeMutableRawBufferPointer(start: base, count: RunLayout.stackSize)
+                let regs = (base + RunLayout.registers).bindMemory(to: UInt64.self, capacity: 11)
                 regs.initialize(repeating: 0, count: 11)
                 for (index, value) in arguments.enumerated() { regs[index + 1] = value }
-                regs[10] = UInt64(stackTop)
-                targets.initialize(repeating: nil)
-                defer { for target in targets { target?.release() } }
-                var shadow: UnsafeMutablePointer<Sandbox>?
+                regs[10] = UInt64(UInt(bitPattern: base) + UInt(RunLayout.stackSize))
+                let frames = (base + RunLayout.frames).bindMemory(to: CallFrame.self, capacity: Self.maximumCallDepth)
+                let targets = (base + RunLayout.targets)
+                    .bindMemory(to: Unmanaged<InterpreterCode>?.self, capacity: maximumTailCalls)
+                targets.initialize(repeating: nil, count: maximumTailCalls)
+                defer { for index in 0..<maximumTailCalls { targets[index]?.release() } }
+                let runContext = (base + RunLayout.runContext).bindMemory(to: RunContext.self, capacity: 1)
+                runContext.initialize(to: RunContext(shared: context))
+                var sandbox: UnsafeMutablePointer<Sandbox>?
                 if C.enabled {
-                    shadow = sandbox.baseAddress!
-                    shadow!.initialize(to: Sandbox(scratch: scratch.baseAddress!, trap: trap, stack: stack,
-                                                   arguments: arguments,
-                                                   given: given, maps: maps, helpers: prototypes,
-                                                   code: code))
+                    sandbox = (base + RunLayout.sandbox).bindMemory(to: Sandbox.self, capacity: 1)
+                    sandbox!.initialize(to: Sandbox(scratch: base + RunLayout.scratch, stack: stack,
+                                                    arguments: arguments, given: given, maps: maps,
+                                                    helpers: prototypes, code: code))
                 }
                 let state = RunState(
                     code: code.start, helpers: helpers, tailCallHelperID: tailCallHelperID,
                     loopHelperID: loopHelperID, unwindHelperID: unwindHelperID, registers: regs,
-                    frames: frames.baseAddress!, budget: instructionBudget, context: UnsafeMutableRawPointer(runContext),
-                    tailCall: tailCallResolver, tailCallTargets: targets.baseAddress!, sandbox: shadow)
+                    frames: frames, budget: instructionBudget, context: UnsafeMutableRawPointer(runContext),
+                    tailCall: tailCallResolver, tailCallTargets: targets, sandbox: sandbox)
                 let outcome = execute(C.self, state, entry: code.start)
-                // A trapped run never leaves a record reserved: the ring would wait for it forever.
-                shadow?.pointee.discardRecords()
+                sandbox?.pointee.end()
                 return outcome
-            }
-            }
-            }
-            }
-            }
-            }
-            }
             }
             }
             }
@@ -177,4 +165,21 @@ public struct Interpreter: @unchecked Sendable {
         case .trapped(let error): throw error
         }
     }
+}
+
+/// Where one run's memory lies in the single temporary allocation `Interpreter.run` makes, in
+/// bytes from its start: the stack (all frames), r0-r10, the call frames, the retained tail-call
+/// targets, the run context, and for checked runs the sandbox and its scratch memory.
+private enum RunLayout {
+    static let stackSize = Interpreter.stackFrameSize * Interpreter.maximumCallDepth
+    static let registers = stackSize
+    static let frames = alignUp(registers + 11 * MemoryLayout<UInt64>.stride, MemoryLayout<CallFrame>.alignment)
+    static let targets = alignUp(frames + Interpreter.maximumCallDepth * MemoryLayout<CallFrame>.stride,
+                                 MemoryLayout<Unmanaged<InterpreterCode>?>.alignment)
+    static let runContext = alignUp(targets + maximumTailCalls * MemoryLayout<Unmanaged<InterpreterCode>?>.stride,
+                                    MemoryLayout<RunContext>.alignment)
+    static let trustedSize = runContext + MemoryLayout<RunContext>.stride
+    static let sandbox = alignUp(trustedSize, MemoryLayout<Sandbox>.alignment)
+    static let scratch = alignUp(sandbox + MemoryLayout<Sandbox>.stride, 16)
+    static let checkedSize = scratch + Sandbox.scratchSize
 }

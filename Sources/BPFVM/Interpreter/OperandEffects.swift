@@ -40,8 +40,6 @@ struct OperandEffects {
         case callRegister
         /// `exit`.
         case exit
-        /// A form that would write r10: it traps when it runs.
-        case writesFramePointer
     }
 
     static let readsDst: UInt8 = 1, readsSrc: UInt8 = 2, readsR0: UInt8 = 4
@@ -143,17 +141,11 @@ struct CheckWord {
         if effects.reads & OperandEffects.readsSrc != 0 { needed |= 1 << src }
         if effects.reads & OperandEffects.readsR0 != 0 { needed |= 1 }
         if effects.rule == .atomic && instruction.imm == Opcode.atomicCmpxchg { needed |= 1 }
-        var rule = effects.rule
-        // A sign-extending move makes a number.
-        if rule == .move && instruction.offset != 0 { rule = .scalar }
         // A write to r10 asks for register 15, which never holds a value: the check that the
         // registers read hold values then stops it, at no cost to other instructions.
-        if effects.writesDst && dst == 10 {
-            rule = .writesFramePointer
-            needed |= 1 << 15
-        }
+        if effects.writesDst && dst == 10 { needed |= 1 << 15 }
         let defines: UInt64 = effects.writesDst && dst != 10 ? 1 << dst : 0
-        raw = needed | defines << 16 | UInt64(rule.rawValue) << 32 | dst << 40 | src << 44
+        raw = needed | defines << 16 | UInt64(effects.rule.rawValue) << 32 | dst << 40 | src << 44
             | UInt64(effects.size) << 48
     }
 

@@ -1,3 +1,5 @@
+import CSystemShims
+
 /// Checked mode's shadow of a run: for every register whether it holds a value and where that
 /// value came from (`Provenance`), the same for every 8-byte stack slot (spilled pointers keep
 /// their object), and the ring buffer records the run holds.
@@ -62,26 +64,35 @@ struct Sandbox {
         var callbackContext: Provenance
     }
 
-    /// The scratch memory one sandbox needs, in bytes (its buffers, carved by `init`).
-    static var scratchSize: Int {
-        let depth = Interpreter.maximumCallDepth
-        return 11 * 8 + depth * Interpreter.stackFrameSize + depth * MemoryLayout<SavedFrame>.stride
-            + maximumRecords * MemoryLayout<(start: UInt, size: Int)>.stride
-    }
+    static let slotsPerFrame = Interpreter.stackFrameSize / 8
 
-    /// A sandbox for a run whose stack is `stack` (all frames) and whose r1-r5 are `arguments`.
-    init(scratch: UnsafeMutableRawPointer, trap: UnsafeMutablePointer<ExecutionError.Reason?>,
-         stack: UnsafeMutableRawBufferPointer, arguments: [UInt64],
+    /// Where `init` carves its buffers out of the scratch memory, in bytes: register tags, slot
+    /// tags, saved frames, records, and the end.
+    private static let slotTagsOffset = 11 * MemoryLayout<Provenance>.stride
+    private static let savedFramesOffset =
+        slotTagsOffset + Interpreter.maximumCallDepth * slotsPerFrame * MemoryLayout<Provenance>.stride
+    private static let recordsOffset =
+        savedFramesOffset + Interpreter.maximumCallDepth * MemoryLayout<SavedFrame>.stride
+
+    private static let trapOffset = alignUp(recordsOffset + maximumRecords * MemoryLayout<(start: UInt, size: Int)>.stride,
+                                            MemoryLayout<ExecutionError.Reason?>.alignment)
+
+    /// The scratch memory one sandbox needs, in bytes (16-byte aligned).
+    static let scratchSize = trapOffset + MemoryLayout<ExecutionError.Reason?>.stride
+
+    /// A sandbox for a run whose stack is `stack` (all frames) and whose r1-r5 are `arguments`,
+    /// keeping its buffers in `scratch` (`scratchSize` bytes); `end()` must follow the run.
+    init(scratch: UnsafeMutableRawPointer, stack: UnsafeMutableRawBufferPointer, arguments: [UInt64],
          given: UnsafeBufferPointer<MemoryRegion>, maps: UnsafeBufferPointer<MapLayout>,
          helpers: UnsafeBufferPointer<Helper?>, code: InterpreterCode)
     {
         let depth = Interpreter.maximumCallDepth
-        self.trap = trap
+        trap = (scratch + Self.trapOffset).bindMemory(to: ExecutionError.Reason?.self, capacity: 1)
+        trap.initialize(to: nil)
         tags = scratch.bindMemory(to: Provenance.self, capacity: 11)
-        slotTags = (scratch + 11 * 8).bindMemory(to: Provenance.self, capacity: depth * 64)
-        let framesAt = scratch + 11 * 8 + depth * Interpreter.stackFrameSize
-        savedFrames = framesAt.bindMemory(to: SavedFrame.self, capacity: depth)
-        records = (framesAt + depth * MemoryLayout<SavedFrame>.stride)
+        slotTags = (scratch + Self.slotTagsOffset).bindMemory(to: Provenance.self, capacity: depth * Self.slotsPerFrame)
+        savedFrames = (scratch + Self.savedFramesOffset).bindMemory(to: SavedFrame.self, capacity: depth)
+        records = (scratch + Self.recordsOffset)
             .bindMemory(to: (start: UInt, size: Int).self, capacity: Self.maximumRecords)
         stackBase = UInt(bitPattern: stack.baseAddress)
         stackTop = stackBase + UInt(stack.count)
@@ -104,10 +115,14 @@ struct Sandbox {
     /// Clears frame `depth` (memory and slot provenance): a checked run never sees what code
     /// before it left on the host stack.
     private func clearFrame(_ depth: Int) {
-        let base = frameBase(depth)
-        (slotTags + Int((base - stackBase) >> 3)).initialize(repeating: .scalar, count: Interpreter.stackFrameSize / 8)
-        UnsafeMutableRawPointer(bitPattern: base)!.initializeMemory(as: UInt8.self, repeating: 0,
-                                                                    count: Interpreter.stackFrameSize)
+        numberSlots(ofFrame: depth)
+        UnsafeMutableRawPointer(bitPattern: frameBase(depth))!.initializeMemory(as: UInt8.self, repeating: 0,
+                                                                               count: Interpreter.stackFrameSize)
+    }
+
+    /// Makes every slot of frame `depth` a number.
+    private func numberSlots(ofFrame depth: Int) {
+        (slotTags + Int((frameBase(depth) - stackBase) >> 3)).initialize(repeating: .scalar, count: Self.slotsPerFrame)
     }
 
     // MARK: - The one check before every instruction
@@ -150,7 +165,7 @@ struct Sandbox {
             if !tags[dst].isMemory { tags[dst] = .scalar }
             return true
         case .mov64Reg:
-            assert(check.rule == .move || check.rule == .scalar, "opcode \(opcode) is grouped under the wrong rule")
+            assert(check.rule == .move, "opcode \(opcode) is grouped under the wrong rule")
             initialized |= check.defines
             tags[dst] = pc.pointee.offset == 0 ? tags[check.src] : .scalar
             return true
@@ -221,9 +236,9 @@ struct Sandbox {
     /// `provenance` (a stack provenance) names; nil otherwise.
     @inline(__always)
     private func slot(in provenance: Provenance, _ address: UInt64, _ size: Int) -> Int? {
-        let offset = UInt(truncatingIfNeeded: address) &- provenance.base
-        guard offset <= Self.frameSize - UInt(size), provenance.index <= depth else { return nil }
-        return Int((provenance.base &+ offset &- stackBase) >> 3)
+        let start = UInt(truncatingIfNeeded: address)
+        guard start &- provenance.base <= Self.frameSize - UInt(size), provenance.index <= depth else { return nil }
+        return Int((start &- stackBase) >> 3)
     }
 
     /// Whether `size` bytes at `address` lie inside the given region `provenance` names (and it
@@ -244,8 +259,8 @@ struct Sandbox {
         return true
     }
 
-    /// Why the run stops (set when `admit` returns false). It lives outside the struct so
-    /// that the sandbox stays a trivial value the loop can keep in registers.
+    /// Why the run stops (set when `admit` returns false). It lives in the scratch memory so
+    /// that the sandbox stays a trivial value.
     let trap: UnsafeMutablePointer<ExecutionError.Reason?>
 
     @inline(never)
@@ -280,7 +295,7 @@ struct Sandbox {
         return true
     }
 
-    /// A load through anything but the stack.
+    /// A load through anything but the stack, or a wider one through given memory.
     @inline(never)
     private mutating func admitLoad(_ dst: Int, _ provenance: Provenance, _ address: UInt64, _ size: Int) -> Bool {
         if let reason = access(through: provenance, address, size: size, isWrite: false) { return fail(reason) }
@@ -312,12 +327,10 @@ struct Sandbox {
         case .callRegister:
             guard let reason = admitHelper(regs[dst], regs) else { return true }
             return fail(reason)
-        case .exit:
-            if depth == 0 && recordCount > 0 { return fail(.unreleasedRingBufferRecord(address: UInt64(records[0].start))) }
-            return true
+        case .exit:  // `admit` lets every other exit through inline
+            return fail(.unreleasedRingBufferRecord(address: UInt64(records[0].start)))
         case .none, .scalar, .move, .offsetByImmediate, .addRegister, .subtractRegister, .load, .store,
-             .storeImmediate, .writesFramePointer:
-            // Writes to r10 never get here: the register check stops them (see `CheckWord`).
+             .storeImmediate:
             preconditionFailure("admit handles \(check.rule) inline")
         }
     }
@@ -356,23 +369,14 @@ struct Sandbox {
         return nil
     }
 
-    /// The provenance of a value loaded through `provenance`: a pointer spilled to the stack
-    /// comes back as the same pointer; a pointer-sized field of given memory (a context's
-    /// `data` or argument slot) that holds an address of given memory points there; anything
-    /// else is a number (pointers stored into maps or records are numbers from then on).
-    @inline(__always)
+    /// The provenance of a value loaded through `provenance` from anything but the stack (the
+    /// stack's slots are `admit`'s): a pointer-sized field of given memory (a context's `data`
+    /// or argument slot) that holds an address of given memory points there; anything else is
+    /// a number (pointers stored into maps or records are numbers from then on).
     private func loaded(through provenance: Provenance, _ address: UInt64, size: Int) -> Provenance {
-        switch provenance.kind {
-        case .stack:
-            let start = UInt(truncatingIfNeeded: address)
-            return size == 8 && start & 7 == 0 ? slotTags[Int((start - stackBase) >> 3)] : .scalar
-        case .given where size == 8 || size == 4:
-            let raw = UnsafeRawPointer(bitPattern: UInt(truncatingIfNeeded: address)).unsafelyUnwrapped
-            let value = size == 8 ? raw.loadUnaligned(as: UInt64.self) : UInt64(raw.loadUnaligned(as: UInt32.self))
-            return Self.givenRegion(containing: value, in: given)
-        default:
-            return .scalar
-        }
+        guard provenance.kind == .given && (size == 8 || size == 4) else { return .scalar }
+        let value = size == 8 ? bpf_load64(address) : UInt64(bpf_load32(address))
+        return Self.givenRegion(containing: value, in: given)
     }
 
     /// The given region that `value` points into (or one past its end), as a provenance.
@@ -547,13 +551,14 @@ struct Sandbox {
         return nil
     }
 
-    /// Discards every record the run still holds (after a trap, so that the ring is not
-    /// blocked by a record that will never be submitted).
-    mutating func discardRecords() {
+    /// Ends the run: discards every record it still holds (after a trap, so that the ring is
+    /// not blocked by a record that will never be submitted) and releases the trap slot.
+    mutating func end() {
         for index in 0..<recordCount {
             RingBuffer.commit(UnsafeMutableRawPointer(bitPattern: records[index].start)!, discard: true)
         }
         recordCount = 0
+        trap.deinitialize(count: 1)
     }
 
     // MARK: - Frames
@@ -621,7 +626,7 @@ struct Sandbox {
         constants = code.constants
         checkOffset = code.checkOffset
         initialized = 0b100_0000_0010
-        (slotTags + Int((frameBase(0) - stackBase) >> 3)).update(repeating: .scalar, count: Interpreter.stackFrameSize / 8)
+        numberSlots(ofFrame: 0)
         return nil
     }
 }
@@ -641,3 +646,6 @@ extension MemoryObject {
         }
     }
 }
+
+/// `value` rounded up to a multiple of `alignment` (a power of two).
+func alignUp(_ value: Int, _ alignment: Int) -> Int { (value + alignment - 1) & ~(alignment - 1) }

@@ -22,16 +22,31 @@ public struct Helper: @unchecked Sendable {
     public let isGPLOnly: Bool
     /// Which program kinds may call it.
     public let availability: HelperAvailability
+    /// What carries the helper out: a function both execution engines call, or an operation
+    /// the engine performs itself.
+    public let implementation: Implementation
+
+    /// How a helper is carried out: exactly one of the two.
+    public enum Implementation: Sendable {
+        case function(HelperFunction)
+        case engine(EngineOperation)
+    }
+
     /// The implementation both execution engines call (nil for an engine operation).
-    public let function: HelperFunction?
+    public var function: HelperFunction? {
+        if case .function(let function) = implementation { function } else { nil }
+    }
+
     /// The operation the engine performs instead of calling a function, if any.
-    public let operation: EngineOperation?
+    public var operation: EngineOperation? {
+        if case .engine(let operation) = implementation { operation } else { nil }
+    }
 
     public init(id: Int32, name: String, arguments: [HelperArgument] = [], returns: HelperReturn = .integer,
                 isGPLOnly: Bool = false, availability: HelperAvailability = .everyKind, function: @escaping HelperFunction)
     {
         self.init(id: id, name: name, arguments: arguments, returns: returns, isGPLOnly: isGPLOnly,
-                  availability: availability, function: function, operation: nil)
+                  availability: availability, implementation: .function(function))
     }
 
     /// A helper the execution engine performs itself (`bpf_tail_call`, `bpf_loop`).
@@ -39,11 +54,11 @@ public struct Helper: @unchecked Sendable {
                 isGPLOnly: Bool = false, availability: HelperAvailability = .everyKind, operation: EngineOperation)
     {
         self.init(id: id, name: name, arguments: arguments, returns: returns, isGPLOnly: isGPLOnly,
-                  availability: availability, function: nil, operation: operation)
+                  availability: availability, implementation: .engine(operation))
     }
 
     private init(id: Int32, name: String, arguments: [HelperArgument], returns: HelperReturn, isGPLOnly: Bool,
-                 availability: HelperAvailability, function: HelperFunction?, operation: EngineOperation?)
+                 availability: HelperAvailability, implementation: Implementation)
     {
         precondition(arguments.count <= 5, "a helper takes at most five arguments")
         self.id = id
@@ -52,8 +67,7 @@ public struct Helper: @unchecked Sendable {
         self.returns = returns
         self.isGPLOnly = isGPLOnly
         self.availability = availability
-        self.function = function
-        self.operation = operation
+        self.implementation = implementation
     }
 }
 

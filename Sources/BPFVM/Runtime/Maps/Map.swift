@@ -120,8 +120,9 @@ public final class Map: @unchecked Sendable {
     /// analogue of `bpf_get_smp_processor_id()`.
     public static var currentThreadSlot: Int { ThreadSlots.shared.current }
 
-    /// Memory ranges holding value storage, with whether programs may write them: for checked
-    /// mode, a pointer a helper returned must lie in one of them. Values of arrays and hash maps
+    /// Memory ranges holding value storage, with whether programs may write them (for hosts
+    /// that inspect where values live; checked mode bounds each pointer by the one value it
+    /// points into, never by these ranges). Values of arrays and hash maps
     /// (writable unless `BPF_F_RDONLY_PROG`), the data area of a ring buffer (both mappings);
     /// none for queues, stacks and program arrays, whose values programs never point into.
     public var valueRegions: [MemoryRegion] {
