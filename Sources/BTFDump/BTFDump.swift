@@ -17,34 +17,13 @@ public enum BTFDump {
         JSONDumper(btf: btf).dump()
     }
 
-    /// `bpftool btf dump file F format c` for an ELF object's bytes (its `.BTF` section) or raw
-    /// BTF bytes. The BTF is validated first, and refused if it holds a type cycle that would send
-    /// libbpf's `btf_dump` (which writes the declarations) into endless recursion.
-    public static func c(_ bytes: [UInt8]) throws(BTFDumpError) -> String {
-        let (btfBytes, pointerSize) = try btfSection(in: bytes)
-        let btf: BTF
-        do {
-            btf = try BTF(bytes: btfBytes)
-        } catch {
-            throw .invalidBTF(error)
-        }
+    /// `bpftool btf dump file F format c`. `pointerSize` is the one the file's ELF class implies (nil for raw BTF,
+    /// whose pointer size libbpf guesses from the types; see ``BTFSource``). A BTF holding a type cycle that would
+    /// send libbpf's `btf_dump` (which writes the declarations) into endless recursion is refused.
+    public static func c(_ btf: BTF, pointerSize: Int?) throws(BTFDumpError) -> String {
         if let id = CDumper.unguardedCycle(in: btf) { throw .unprintableCycle(typeID: id) }
         if let id = CDumper.unprintableSize(in: btf) { throw .unprintableSize(typeID: id) }
-        let body = try CDumper.declarations(btfBytes, pointerSize: pointerSize)
+        let body = try CDumper.declarations(btf.bytes, pointerSize: pointerSize ?? 0)
         return CDumper.preamble + body + CDumper.epilogue
-    }
-
-    /// The `.BTF` bytes of an ELF object, or `bytes` unchanged when they already are raw BTF,
-    /// with the pointer size libbpf would use (from the ELF class; 0 for raw BTF).
-    public static func btfSection(in bytes: [UInt8]) throws(BTFDumpError) -> (bytes: [UInt8], pointerSize: Int) {
-        if ELFSectionReader.isELF(bytes) {
-            let elf = try ELFSectionReader(bytes: bytes)
-            guard let section = elf.section(named: ".BTF") else { throw .noBTFSection }
-            return (Array(section), elf.is64Bit ? 8 : 4)
-        }
-        guard bytes.count >= 2, (bytes[0] == 0x9f && bytes[1] == 0xeb) || (bytes[0] == 0xeb && bytes[1] == 0x9f) else {
-            throw .notBTF
-        }
-        return (bytes, 0)
     }
 }

@@ -47,9 +47,6 @@ enum InputFiles {
         }
     }
 
-    /// Whether `bytes` start with the ELF magic.
-    static func isELF(_ bytes: [UInt8]) -> Bool { bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]) }
-
     /// The BPF object at `path`, parsed and validated.
     static func object(at path: String) throws -> Object {
         let bytes = try bytes(at: path)
@@ -62,17 +59,16 @@ enum InputFiles {
         }
     }
 
-    /// The BTF of an object file, or a raw `.BTF` file.
-    static func btf(at path: String) throws -> BTF {
-        let bytes = try bytes(at: path)
-        if isELF(bytes) {
-            guard let btf = try object(at: path).btf else { throw CommandError("\(path): the object has no .BTF section") }
-            return btf
-        }
+    /// The BTF of an ELF file's `.BTF` section or of a raw BTF file (nothing else of the file is read), with the
+    /// pointer size its ELF class implies (nil for raw BTF).
+    static func btf(at path: String) throws -> (btf: BTF, pointerSize: Int?) {
         do {
-            return try BTF(bytes: bytes)
-        } catch {
+            let source = try BTFSource(file: try bytes(at: path))
+            return (try source.parse(), source.pointerSize)
+        } catch let error as BTFSourceError {
             throw CommandError("\(path): \(error)")
+        } catch let error as BTFError {
+            throw CommandError("\(path): BTF: \(error)")
         }
     }
 

@@ -82,6 +82,9 @@ public struct BTF: Sendable {
 
     // MARK: Lookups
 
+    /// The BTF data as given (header, types and strings).
+    public var bytes: [UInt8] { strings.bytes }
+
     /// The number of types, void included.
     public var count: Int { types.count }
 

@@ -298,9 +298,11 @@ struct BTFTypeDecoder {
             try requireZeroVlen()
             try requireNoKindFlag()
             try requireIdentifier()
-            try requireTypeID(sizeField, what: "variable type", allowVoid: false)
             let raw = reader.u32(data)
             guard let linkage = BTFVariableLinkage(rawValue: raw) else { throw fail(.invalidLinkage(raw)) }
+            // libbpf's typeless `__ksym` externs (`extern const void sym __ksym;` may lose its const) are VARs of
+            // void, which libbpf turns into ints before loading; only an extern may be one.
+            try requireTypeID(sizeField, what: "variable type", allowVoid: linkage == .external)
             return .variable(type: sizeField, linkage: linkage)
         }
 
