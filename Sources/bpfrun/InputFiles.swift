@@ -62,13 +62,12 @@ enum InputFiles {
     /// The BTF of an ELF file's `.BTF` section or of a raw BTF file (nothing else of the file is read), with the
     /// pointer size its ELF class implies (nil for raw BTF).
     static func btf(at path: String) throws -> (btf: BTF, pointerSize: Int?) {
+        let file = try bytes(at: path)
         do {
-            let source = try BTFSource(file: try bytes(at: path))
+            let source = try BTFSource(file: file)
             return (try source.parse(), source.pointerSize)
-        } catch let error as BTFSourceError {
+        } catch {
             throw CommandError("\(path): \(error)")
-        } catch let error as BTFError {
-            throw CommandError("\(path): BTF: \(error)")
         }
     }
 

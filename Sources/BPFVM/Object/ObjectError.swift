@@ -26,8 +26,8 @@ public enum ObjectError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .elf(let error): "ELF: \(error)"
-        case .btf(let error): "BTF: \(error)"
+        case .elf(let error): error.qualifiedDescription
+        case .btf(let error): "\(error)"
         case .mapsWithoutBTF: "section '.maps' needs BTF to describe its maps; compile with -g"
         case let .invalidMap(name, reason), let .unsupportedMap(name, reason): "map '\(name)': \(reason)"
         case let .invalidSymbol(name, reason): "symbol '\(name)': \(reason)"

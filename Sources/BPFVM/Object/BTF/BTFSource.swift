@@ -41,7 +41,7 @@ public enum BTFSourceError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notBTF: "neither an ELF file nor raw BTF (no 0x7f 'ELF' or 0xeb9f magic)"
-        case .elf(let error): "ELF: \(error)"
+        case .elf(let error): error.qualifiedDescription
         case .noBTFSection: "the file has no .BTF section; compile it with -g"
         }
     }

@@ -90,6 +90,14 @@ public struct ELFError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(location): \(reasonText)" }
 
+    /// The description with the location said to be in the ELF container (`ELF header: ...`,
+    /// `ELF section header 3: ...`, `ELF section '.text': ...`), for messages about a whole file.
+    public var qualifiedDescription: String {
+        if location == "ELF header" { return description }
+        if location.hasPrefix("section header ") { return "ELF \(description)" }
+        return "ELF section '\(location)': \(reasonText)"
+    }
+
     private var reasonText: String {
         switch reason {
         case .truncatedHeader(let size):
