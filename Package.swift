@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM", "TestSupport"], exclude: ["Programs"]),
         // Loads, links and runs the objects of progs/ (built by `make -C progs`).
         .testTarget(name: "ObjectTests", dependencies: ["BPFVM"]),
-        // Runs the bpfrun executable itself.
-        .testTarget(name: "bpfrunTests", dependencies: ["bpfrun"]),
+        // Runs the bpfrun executable itself; Objects/ holds the C sources of the objects it inspects.
+        .testTarget(name: "bpfrunTests", dependencies: ["bpfrun", "TestSupport"], exclude: ["Objects"]),
     ]
 )
