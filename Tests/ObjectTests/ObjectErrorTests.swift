@@ -8,21 +8,31 @@ enum BPFCompiler {
         FileManager.default.isExecutableFile(atPath: $0)
     }
 
-    static func compile(_ source: String) throws -> [UInt8] {
+    /// The object clang makes of `source` for `target` (with `-g` unless `debugInfo` is false); `edit`, when given,
+    /// may change the object file (in its temporary directory) before it is read.
+    static func compile(_ source: String, target: String = "bpf", debugInfo: Bool = true,
+                        edit: ((_ object: URL, _ directory: URL) throws -> Void)? = nil) throws -> [UInt8]
+    {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("objtest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let input = directory.appendingPathComponent("prog.c")
         let output = directory.appendingPathComponent("prog.o")
         try source.write(to: input, atomically: true, encoding: .utf8)
+        try runTool(try #require(clang), ["-O2"] + (debugInfo ? ["-g"] : []) + ["-target", target,
+                    "-I/usr/include/x86_64-linux-gnu", "-c", input.path, "-o", output.path])
+        try edit?(output, directory)
+        return [UInt8](try Data(contentsOf: output))
+    }
+
+    /// Runs `tool`, which must succeed.
+    static func runTool(_ tool: String, _ arguments: [String]) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(clang))
-        process.arguments = ["-O2", "-g", "-target", "bpf", "-I/usr/include/x86_64-linux-gnu", "-c", input.path,
-                             "-o", output.path]
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
         try process.run()
         process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "clang failed on:\n\(source)")
-        return [UInt8](try Data(contentsOf: output))
+        try #require(process.terminationStatus == 0, "\(tool) \(arguments) failed")
     }
 }
 
