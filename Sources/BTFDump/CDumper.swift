@@ -94,7 +94,7 @@ enum CDumper {
     /// line per 8 bytes, so a size field claiming gigabytes would produce gigabytes of text.
     static func unprintableSize(in btf: BTF, limit: Int = 8 << 20) -> UInt32? {
         for type in btf.types {
-            let size: Int, members: [BTFMember], isUnion: Bool
+            let size: Int, members: BTFComponents<BTFMember>, isUnion: Bool
             switch type.kind {
             case .int(let intSize, _, _, _):
                 if intSize > 16 { return type.id }

@@ -1,10 +1,10 @@
 extension BTFResolver {
     /// `btf_check_all_types` followed by `btf_check_type_tags`.
     mutating func checkAllTypes() throws(BTFError) {
-        for index in 1..<types.count {
+        for index in 1..<records.count {
             let id = UInt32(index)
             if needsResolve(id) && !isResolved(id) { try resolve(id) }
-            if case .functionProto(let returnType, let parameters) = kind(id) {
+            if code(id) == .functionProto, case .functionProto(let returnType, let parameters) = kind(id) {
                 try checkFunctionProto(id, returnType: returnType, parameters: parameters)
             }
         }
@@ -33,7 +33,9 @@ extension BTFResolver {
 
     /// `btf_func_proto_check`: the return type and each parameter have a size; only the last
     /// parameter may be the unnamed varargs marker.
-    mutating func checkFunctionProto(_ id: UInt32, returnType: UInt32, parameters: [BTFParameter]) throws(BTFError) {
+    mutating func checkFunctionProto(_ id: UInt32, returnType: UInt32, parameters: BTFComponents<BTFParameter>)
+        throws(BTFError)
+    {
         if returnType != 0 {
             if isResolveSourceOnly(returnType) { throw BTFError(.type(id), .invalidReturnType(returnType)) }
             if needsResolve(returnType) && !isResolved(returnType) { try resolve(returnType) }
@@ -63,7 +65,7 @@ extension BTFResolver {
     /// most 32 long.
     func checkTypeTags() throws(BTFError) {
         var good = 0
-        for index in 1..<types.count {
+        for index in 1..<records.count {
             var current = UInt32(index)
             guard isModifier(current) else { continue }
             var inTags = isTypeTag(current)

@@ -5,7 +5,7 @@
 /// parameters are checked; type tags must precede modifiers. Iterative, so no input can recurse
 /// deeply or hang.
 struct BTFResolver {
-    let types: [BTFType]
+    let records: BTFRecords
 
     /// `MAX_RESOLVE_DEPTH`.
     static let maximumDepth = 32
@@ -28,35 +28,47 @@ struct BTFResolver {
     /// For each FUNC_PROTO a FUNC used, its first unnamed parameter (-1 for none).
     var firstUnnamedParameter: [UInt32: Int] = [:]
 
-    init(types: [BTFType]) {
-        self.types = types
-        resolvedIDs = [UInt32](repeating: 0, count: types.count)
-        resolvedSizes = [Int](repeating: 0, count: types.count)
-        visitStates = [VisitState](repeating: .notVisited, count: types.count)
+    init(records: BTFRecords) {
+        self.records = records
+        let count = records.count
+        resolvedIDs = [UInt32](repeating: 0, count: count)
+        resolvedSizes = [Int](repeating: 0, count: count)
+        visitStates = [VisitState](repeating: .notVisited, count: count)
+        codes = (0..<count).map { records.code(UInt32($0)) }
         stack.reserveCapacity(Self.maximumDepth)
     }
 
+    /// Each type's kind number, which most predicates need alone.
+    let codes: [BTFKind.Code]
+
     // MARK: Kind predicates (the kernel's btf_type_is_*)
 
-    func kind(_ id: UInt32) -> BTFKind { types[Int(id)].kind }
+    func kind(_ id: UInt32) -> BTFKind { records.kind(id) }
+    func code(_ id: UInt32) -> BTFKind.Code { codes[Int(id)] }
 
-    func isPointer(_ id: UInt32) -> Bool { if case .pointer = kind(id) { true } else { false } }
-    func isArray(_ id: UInt32) -> Bool { if case .array = kind(id) { true } else { false } }
-    func isVariable(_ id: UInt32) -> Bool { if case .variable = kind(id) { true } else { false } }
-    func isFunctionProto(_ id: UInt32) -> Bool { if case .functionProto = kind(id) { true } else { false } }
-    func isForward(_ id: UInt32) -> Bool { if case .forward = kind(id) { true } else { false } }
-    func isTypeTag(_ id: UInt32) -> Bool { if case .typeTag = kind(id) { true } else { false } }
-    func isModifier(_ id: UInt32) -> Bool { kind(id).isModifier }
+    func isPointer(_ id: UInt32) -> Bool { code(id) == .pointer }
+    func isArray(_ id: UInt32) -> Bool { code(id) == .array }
+    func isVariable(_ id: UInt32) -> Bool { code(id) == .variable }
+    func isFunctionProto(_ id: UInt32) -> Bool { code(id) == .functionProto }
+    func isForward(_ id: UInt32) -> Bool { code(id) == .forward }
+    func isTypeTag(_ id: UInt32) -> Bool { code(id) == .typeTag }
+
+    func isModifier(_ id: UInt32) -> Bool {
+        switch code(id) {
+        case .typedef, .volatile, .const, .restrict, .typeTag: true
+        default: false
+        }
+    }
 
     func isStructOrUnion(_ id: UInt32) -> Bool {
-        switch kind(id) {
+        switch code(id) {
         case .structure, .union: true
         default: false
         }
     }
 
     func needsResolve(_ id: UInt32) -> Bool {
-        switch kind(id) {
+        switch code(id) {
         case .typedef, .volatile, .const, .restrict, .typeTag, .pointer, .structure, .union, .array, .variable,
              .function, .declTag, .dataSection:
             true
@@ -66,7 +78,7 @@ struct BTFResolver {
     }
 
     func isResolveSourceOnly(_ id: UInt32) -> Bool {
-        switch kind(id) {
+        switch code(id) {
         case .variable, .declTag, .dataSection: true
         default: false
         }
@@ -74,7 +86,7 @@ struct BTFResolver {
 
     /// `btf_type_nosize`: void, FWD, FUNC, FUNC_PROTO.
     func hasNoSize(_ id: UInt32) -> Bool {
-        switch kind(id) {
+        switch code(id) {
         case .void, .forward, .function, .functionProto: true
         default: false
         }
@@ -82,10 +94,9 @@ struct BTFResolver {
 
     /// `btf_type_has_size`: the size stored in the record.
     func storedSize(_ id: UInt32) -> Int? {
-        switch kind(id) {
-        case .int(let size, _, _, _), .structure(let size, _), .union(let size, _), .enumeration(let size, _, _),
-             .enumeration64(let size, _, _), .dataSection(let size, _), .float(let size):
-            size
+        switch code(id) {
+        case .int, .structure, .union, .enumeration, .enumeration64, .dataSection, .float:
+            Int(records.header(id).sizeOrType)
         default:
             nil
         }
@@ -240,9 +251,9 @@ struct BTFResolver {
     }
 
     /// `btf_struct_resolve`: members one by one, each checked against the struct once resolved.
-    mutating func resolveAggregate(_ vertex: Vertex, size: Int, members: [BTFMember]) throws(BTFError) {
+    mutating func resolveAggregate(_ vertex: Vertex, size: Int, members: BTFComponents<BTFMember>) throws(BTFError) {
         let id = vertex.id
-        let kindFlag = types[Int(id)].header.kindFlag
+        let kindFlag = records.header(id).kindFlag
         if vertex.nextMember > 0 {
             let index = vertex.nextMember - 1
             try checkMember(structID: id, structSize: size, kindFlag: kindFlag, member: members[index], index: index,
@@ -285,7 +296,7 @@ struct BTFResolver {
     }
 
     /// `btf_datasec_resolve`; extern FUNCs (`.ksyms`) and extern VARs are accepted as entries.
-    mutating func resolveDataSection(_ vertex: Vertex, entries: [BTFDataSectionVariable]) throws(BTFError) {
+    mutating func resolveDataSection(_ vertex: Vertex, entries: BTFComponents<BTFDataSectionVariable>) throws(BTFError) {
         mode = .undecided
         var index = vertex.nextMember
         while index < entries.count {

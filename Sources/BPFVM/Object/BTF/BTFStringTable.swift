@@ -60,10 +60,11 @@ struct BTFStringTable: Sendable {
     }
 }
 
-/// Decodes the names a BTF's records refer to, once per offset, within a budget of name bytes
-/// proportional to the input. Every use of a name is charged, so the work that follows (hashing,
-/// comparing, printing names) stays linear too: records naming distinct offsets inside one long
-/// string, or one long string many times, would otherwise cost time quadratic in the input.
+/// Reads the names a BTF's records refer to, within a budget of name bytes proportional to the
+/// input. Every use of a name is charged, so the work that follows (hashing, comparing, printing
+/// names) stays linear too: records naming distinct offsets inside one long string, or one long
+/// string many times, would otherwise cost time quadratic in the input. ``scan(_:)`` checks a
+/// name without making a string of it; ``lookup(_:)`` makes one, once per offset.
 final class BTFNameDecoder {
     let table: BTFStringTable
     private var cache: [UInt32: (text: String, isIdentifier: Bool, isEmpty: Bool)] = [:]
@@ -73,6 +74,19 @@ final class BTFNameDecoder {
     init(table: BTFStringTable, inputSize: Int? = nil) {
         self.table = table
         budget = 1 << 24 + 16 * (inputSize ?? table.bytes.count)
+    }
+
+    /// Whether the name at a valid `offset` is a valid identifier, and whether it is empty.
+    func scan(_ offset: UInt32) throws(BTFError) -> (isIdentifier: Bool, isEmpty: Bool) {
+        guard let raw = table.rawString(at: offset) else { return (false, true) }
+        budget -= raw.count + 1
+        guard budget >= 0 else { throw BTFError(.stringSection, .namesTooLarge) }
+        return (BTFStringTable.isValidIdentifier(raw), raw.isEmpty)
+    }
+
+    /// The name at `offset`, for a message ("" when out of range); not charged.
+    func text(_ offset: UInt32) -> String {
+        table.string(at: offset) ?? ""
     }
 
     /// The string at a valid `offset`, whether it is a valid identifier, and whether it is empty.
