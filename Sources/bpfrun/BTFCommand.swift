@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import BPFVM
 import BTFDump
@@ -12,27 +15,22 @@ struct BTFCommand: ParsableCommand {
             the whole file when it starts with the BTF magic, such as /sys/kernel/btf/vmlinux.
             """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case raw, c, json
-    }
 
     @Argument(help: "The object file, or a raw BTF file.")
     var file: String
 
     @Option(help: "raw, c or json.")
-    var format: Format = .raw
+    var format: BTFDump.Format = .raw
 
     func run() throws {
         let (btf, pointerSize) = try InputFiles.btf(at: file)
-        switch format {
-        case .raw: print(BTFDump.raw(btf), terminator: "")
-        case .json: print(BTFDump.json(btf), terminator: "")
-        case .c:
-            do {
-                print(try BTFDump.c(btf, pointerSize: pointerSize), terminator: "")
-            } catch {
-                throw CommandError("\(file): \(error)")
-            }
+        do {
+            // The BTF is handed over: the C dump lets go of it once libbpf has its copy.
+            try BTFDump.write(consume btf, as: format, pointerSize: pointerSize, to: writeToStandardOutput)
+        } catch {
+            throw CommandError("\(file): \(error)")
         }
     }
 }
+
+extension BTFDump.Format: ExpressibleByArgument {}

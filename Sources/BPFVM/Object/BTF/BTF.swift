@@ -59,24 +59,24 @@ public struct BTF: Sendable {
         for index in 1..<records.count {
             let id = UInt32(index)
             let here = BTFError.Location.type(id)
-            let kind = records.kind(id)
-            if let referenced = kind.referencedType { try check(referenced, here) }
-            switch kind {
-            case .array(let element, let index, _):
-                try check(element, here)
-                try check(index, here)
-            case .structure(_, let members), .union(_, let members):
-                for (index, member) in members.enumerated() {
-                    try check(member.type, .component(type: id, index: index))
+            switch records.code(id) {
+            case .pointer, .typedef, .volatile, .const, .restrict, .typeTag, .variable, .function, .declTag:
+                try check(records.sizeOrType(id), here)
+            case .array:
+                try check(records.dataWord(id, 0), here)
+                try check(records.dataWord(id, 1), here)
+            case .structure, .union:
+                for index in 0..<records.vlen(id) {
+                    try check(records.member(id, index).type, .component(type: id, index: index))
                 }
-            case .functionProto(let returnType, let parameters):
-                try check(returnType, here)
-                for (index, parameter) in parameters.enumerated() {
-                    try check(parameter.type, .component(type: id, index: index))
+            case .functionProto:
+                try check(records.sizeOrType(id), here)
+                for index in 0..<records.vlen(id) {
+                    try check(records.parameter(id, index).type, .component(type: id, index: index))
                 }
-            case .dataSection(_, let entries):
-                for (index, entry) in entries.enumerated() {
-                    try check(entry.type, .component(type: id, index: index))
+            case .dataSection:
+                for index in 0..<records.vlen(id) {
+                    try check(records.entry(id, index).type, .component(type: id, index: index))
                 }
             default:
                 break
@@ -100,6 +100,11 @@ public struct BTF: Sendable {
         Int(id) < records.count ? records.type(id) : nil
     }
 
+    /// The kind of type `id` without decoding the rest of it (void for 0), or nil if there is none.
+    public func kindCode(of id: UInt32) -> BTFKind.Code? {
+        Int(id) < records.count ? records.code(id) : nil
+    }
+
     /// The string at `offset` of the string section, or nil if out of range.
     public func string(at offset: UInt32) -> String? {
         strings.string(at: offset)
@@ -109,6 +114,16 @@ public struct BTF: Sendable {
     /// of range: a name without making a `String` of it.
     public func stringBytes(at offset: UInt32) -> ArraySlice<UInt8>? {
         strings.rawString(at: offset)
+    }
+
+    /// Calls `body` with the string section: every name offset is an index into it, and every
+    /// name ends at a NUL before the section's end.
+    public func withStringSection<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+        let (start, length) = (strings.start, strings.length)
+        let result = strings.bytes.withUnsafeBufferPointer { all in
+            Result { () throws(E) -> R in try body(UnsafeBufferPointer(rebasing: all[start..<start + length])) }
+        }
+        return try result.get()
     }
 
     /// The first type (lowest id) named `name`, of any kind.

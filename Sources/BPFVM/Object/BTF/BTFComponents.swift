@@ -26,15 +26,11 @@ public struct BTFMember: BTFComponent {
     }
 
     public init(storedIn components: BTFStoredComponents, at index: Int) {
-        let base = components.offset(of: index)
-        let nameOffset = components.word(base)
-        let word = components.word(base + 8)
-        self.init(storedName: components.name(nameOffset), nameOffset: nameOffset, type: components.word(base + 4),
-                  bitOffset: components.kindFlag ? Int(word & 0xff_ffff) : Int(word),
-                  bitfieldSize: components.kindFlag ? Int(word >> 24) : 0)
+        let raw = components.reader.member(data: components.start, index: index, kindFlag: components.kindFlag)
+        self.init(storedName: components.name(raw.nameOffset), nameOffset: raw.nameOffset, type: raw.type,
+                  bitOffset: raw.bitOffset, bitfieldSize: raw.bitfieldSize)
     }
 
-    public static func stride(kind: BTFKind.Code) -> Int { 12 }
 }
 
 /// One enumerator of an ENUM or ENUM64.
@@ -57,18 +53,12 @@ public struct BTFEnumValue: BTFComponent {
     }
 
     public init(storedIn components: BTFStoredComponents, at index: Int) {
-        let base = components.offset(of: index)
-        nameOffset = components.word(base)
+        (nameOffset, value) = components.reader.enumerator(
+            data: components.start, index: index, is64: components.code == .enumeration64,
+            isSigned: components.kindFlag)
         storedName = components.name(nameOffset)
-        let low = components.word(base + 4)
-        if components.code == .enumeration64 {
-            value = Int64(bitPattern: UInt64(components.word(base + 8)) << 32 | UInt64(low))
-        } else {
-            value = components.kindFlag ? Int64(Int32(bitPattern: low)) : Int64(low)
-        }
     }
 
-    public static func stride(kind: BTFKind.Code) -> Int { kind == .enumeration64 ? 12 : 8 }
 }
 
 /// A FUNC_PROTO parameter: its name (empty when unnamed) and type (0 for the varargs marker).
@@ -89,13 +79,10 @@ public struct BTFParameter: BTFComponent {
     }
 
     public init(storedIn components: BTFStoredComponents, at index: Int) {
-        let base = components.offset(of: index)
-        nameOffset = components.word(base)
+        (nameOffset, type) = components.reader.parameter(data: components.start, index: index)
         storedName = components.name(nameOffset)
-        type = components.word(base + 4)
     }
 
-    public static func stride(kind: BTFKind.Code) -> Int { 8 }
 }
 
 /// One entry of a DATASEC: the VAR (or extern FUNC) it describes and where it lives in the section.
@@ -114,12 +101,9 @@ public struct BTFDataSectionVariable: BTFComponent {
     }
 
     public init(storedIn components: BTFStoredComponents, at index: Int) {
-        let base = components.offset(of: index)
-        self.init(type: components.word(base), offset: Int(components.word(base + 4)),
-                  size: Int(components.word(base + 8)))
+        (type, offset, size) = components.reader.entry(data: components.start, index: index)
     }
 
-    public static func stride(kind: BTFKind.Code) -> Int { 12 }
 }
 
 /// A member, enumerator, parameter or DATASEC entry: an element of ``BTFComponents``, read from its
@@ -127,8 +111,6 @@ public struct BTFDataSectionVariable: BTFComponent {
 public protocol BTFComponent: Hashable, Sendable {
     /// Reads component `index` of a record that has been validated.
     init(storedIn components: BTFStoredComponents, at index: Int)
-    /// The bytes one component takes in a record of kind `kind`.
-    static func stride(kind: BTFKind.Code) -> Int
 }
 
 /// The components of one type (members, enumerators, parameters, DATASEC entries), read from the
@@ -196,10 +178,7 @@ public struct BTFStoredComponents: Sendable {
     let count: Int
     let code: BTFKind.Code
     let kindFlag: Bool
-    let stride: Int
 
-    func offset(of index: Int) -> Int { start + index * stride }
-    func word(_ offset: Int) -> UInt32 { reader.u32(offset) }
     func name(_ offset: UInt32) -> BTFName { .stored(strings, offset) }
 }
 

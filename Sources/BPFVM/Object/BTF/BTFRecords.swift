@@ -25,6 +25,34 @@ struct BTFRecords: Sendable {
             ?? .void
     }
 
+    /// The `size` or `type` word of type `id` (1 ..< count).
+    func sizeOrType(_ id: UInt32) -> UInt32 { reader.u32(Int(offsets[Int(id)]) + 8) }
+
+    /// The `vlen` of type `id` (1 ..< count): its number of components, or a FUNC's linkage.
+    func vlen(_ id: UInt32) -> Int { Int(reader.u32(Int(offsets[Int(id)]) + 4) & 0xffff) }
+
+    /// Word `index` of the kind-specific data of type `id` (an INT's bits, an ARRAY's fields, a VAR's linkage,
+    /// a DECL_TAG's component index).
+    func dataWord(_ id: UInt32, _ index: Int) -> UInt32 { reader.u32(data(id) + 4 * index) }
+
+    /// Where the kind-specific data of type `id` (1 ..< count) starts.
+    func data(_ id: UInt32) -> Int { Int(offsets[Int(id)]) + 12 }
+
+    /// Member `index` of STRUCT or UNION `id`, as stored.
+    func member(_ id: UInt32, _ index: Int) -> BTFRawMember {
+        reader.member(data: data(id), index: index, kindFlag: header(id).kindFlag)
+    }
+
+    /// Parameter `index` of FUNC_PROTO `id`.
+    func parameter(_ id: UInt32, _ index: Int) -> (nameOffset: UInt32, type: UInt32) {
+        reader.parameter(data: data(id), index: index)
+    }
+
+    /// Entry `index` of DATASEC `id`.
+    func entry(_ id: UInt32, _ index: Int) -> (type: UInt32, offset: Int, size: Int) {
+        reader.entry(data: data(id), index: index)
+    }
+
     /// Type `id` (0 ..< count), decoded.
     func type(_ id: UInt32) -> BTFType {
         guard id != 0 else { return .void }
@@ -46,7 +74,7 @@ struct BTFRecords: Sendable {
         func components<Element: BTFComponent>(_: Element.Type, _ code: BTFKind.Code) -> BTFComponents<Element> {
             BTFComponents(stored: BTFStoredComponents(
                 reader: reader, strings: strings, start: data, count: header.vlen, code: code,
-                kindFlag: header.kindFlag, stride: Element.stride(kind: code)))
+                kindFlag: header.kindFlag))
         }
         switch BTFKind.Code(rawValue: header.kindNumber) ?? .void {
         case .void: return .void

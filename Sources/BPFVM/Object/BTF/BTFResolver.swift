@@ -43,8 +43,9 @@ struct BTFResolver {
 
     // MARK: Kind predicates (the kernel's btf_type_is_*)
 
-    func kind(_ id: UInt32) -> BTFKind { records.kind(id) }
     func code(_ id: UInt32) -> BTFKind.Code { codes[Int(id)] }
+    /// The `size` or `type` word of `id` (0 for void).
+    func field(_ id: UInt32) -> UInt32 { id == 0 ? 0 : records.sizeOrType(id) }
 
     func isPointer(_ id: UInt32) -> Bool { code(id) == .pointer }
     func isArray(_ id: UInt32) -> Bool { code(id) == .array }
@@ -96,15 +97,22 @@ struct BTFResolver {
     func storedSize(_ id: UInt32) -> Int? {
         switch code(id) {
         case .int, .structure, .union, .enumeration, .enumeration64, .dataSection, .float:
-            Int(records.header(id).sizeOrType)
+            Int(field(id))
         default:
             nil
         }
     }
 
+    /// An INT's bit offset and bit count.
+    func intBits(_ id: UInt32) -> (offset: Int, bits: Int) {
+        let word = records.dataWord(id, 0)
+        return (Int((word >> 16) & 0xff), Int(word & 0xff))
+    }
+
     /// `btf_type_int_is_regular`: not a bitfield-style INT, and 1, 2, 4, 8 or 16 bytes of bits.
     func isRegularInt(_ id: UInt32) -> Bool {
-        guard case .int(_, _, let offset, let bits) = kind(id) else { return false }
+        guard code(id) == .int else { return false }
+        let (offset, bits) = intBits(id)
         return bits % 8 == 0 && offset == 0 && [1, 2, 4, 8, 16].contains((bits + 7) / 8)
     }
 
@@ -171,24 +179,26 @@ struct BTFResolver {
     }
 
     mutating func step(_ vertex: Vertex) throws(BTFError) {
-        switch kind(vertex.id) {
-        case .typedef(let next), .volatile(let next), .const(let next), .restrict(let next), .typeTag(let next):
-            try resolveModifier(vertex, next: next)
-        case .pointer(let next):
-            try resolvePointer(vertex, next: next)
-        case .array(let element, let index, let count):
-            try resolveArray(vertex, element: element, index: index, count: count)
-        case .structure(let size, let members), .union(let size, let members):
-            try resolveAggregate(vertex, size: size, members: members)
-        case .variable(let next, let linkage):
-            try resolveVariable(vertex, next: next, isExtern: linkage == .external)
-        case .dataSection(_, let entries):
-            try resolveDataSection(vertex, entries: entries)
-        case .function(let proto, let linkage):
-            try checkFunction(vertex.id, proto: proto, linkage: linkage)
-            popResolved(id: proto, size: 0)
-        case .declTag(let next, let componentIndex):
-            try resolveDeclTag(vertex, next: next, componentIndex: componentIndex)
+        let id = vertex.id
+        switch code(id) {
+        case .typedef, .volatile, .const, .restrict, .typeTag:
+            try resolveModifier(vertex, next: field(id))
+        case .pointer:
+            try resolvePointer(vertex, next: field(id))
+        case .array:
+            try resolveArray(vertex, element: records.dataWord(id, 0), index: records.dataWord(id, 1),
+                             count: Int(records.dataWord(id, 2)))
+        case .structure, .union:
+            try resolveAggregate(vertex, size: Int(field(id)), memberCount: records.vlen(id))
+        case .variable:
+            try resolveVariable(vertex, next: field(id), isExtern: isExternVariable(id))
+        case .dataSection:
+            try resolveDataSection(vertex, entryCount: records.vlen(id))
+        case .function:
+            try checkFunction(id, proto: field(id), isExtern: isExternFunction(id))
+            popResolved(id: field(id), size: 0)
+        case .declTag:
+            try resolveDeclTag(vertex, next: field(id), componentIndex: Int(Int32(bitPattern: records.dataWord(id, 0))))
         default:
             // Only types that need resolving are ever pushed.
             throw BTFError(.type(vertex.id), .invalidResolveState)
@@ -243,7 +253,7 @@ struct BTFResolver {
         }
         if !isSink(element) && !isResolved(element) { return try push(element) }
         guard let sizedElement = sizedType(element) else { throw BTFError(.type(id), .unsizedType(element)) }
-        if case .int = kind(sizedElement.id), !isRegularInt(sizedElement.id) {
+        if code(sizedElement.id) == .int, !isRegularInt(sizedElement.id) {
             throw BTFError(.type(id), .arrayOfIrregularInt)
         }
         if count != 0 && sizedElement.size > Int(UInt32.max) / count { throw BTFError(.type(id), .arraySizeOverflow) }
@@ -251,17 +261,18 @@ struct BTFResolver {
     }
 
     /// `btf_struct_resolve`: members one by one, each checked against the struct once resolved.
-    mutating func resolveAggregate(_ vertex: Vertex, size: Int, members: BTFComponents<BTFMember>) throws(BTFError) {
+    mutating func resolveAggregate(_ vertex: Vertex, size: Int, memberCount: Int) throws(BTFError) {
         let id = vertex.id
         let kindFlag = records.header(id).kindFlag
         if vertex.nextMember > 0 {
             let index = vertex.nextMember - 1
-            try checkMember(structID: id, structSize: size, kindFlag: kindFlag, member: members[index], index: index,
-                            memberType: members[index].type)
+            let member = records.member(id, index)
+            try checkMember(structID: id, structSize: size, kindFlag: kindFlag, member: member, index: index,
+                            memberType: member.type)
         }
         var index = vertex.nextMember
-        while index < members.count {
-            let member = members[index]
+        while index < memberCount {
+            let member = records.member(id, index)
             if hasNoSize(member.type) || isResolveSourceOnly(member.type) {
                 throw BTFError(.component(type: id, index: index),
                                .invalidReference(what: "member type", id: member.type, kind: kindName(member.type)))
@@ -296,16 +307,16 @@ struct BTFResolver {
     }
 
     /// `btf_datasec_resolve`; extern FUNCs (`.ksyms`) and extern VARs are accepted as entries.
-    mutating func resolveDataSection(_ vertex: Vertex, entries: BTFComponents<BTFDataSectionVariable>) throws(BTFError) {
+    mutating func resolveDataSection(_ vertex: Vertex, entryCount: Int) throws(BTFError) {
         mode = .undecided
         var index = vertex.nextMember
-        while index < entries.count {
-            let entry = entries[index]
+        while index < entryCount {
+            let entry = records.entry(vertex.id, index)
             let location = BTFError.Location.component(type: vertex.id, index: index)
-            var isExtern = false
-            switch kind(entry.type) {
-            case .variable(_, let linkage): isExtern = linkage == .external
-            case .function(_, .external): isExtern = true
+            let isExtern: Bool
+            switch code(entry.type) {
+            case .variable: isExtern = isExternVariable(entry.type)
+            case .function where isExternFunction(entry.type): isExtern = true
             default:
                 throw BTFError(location, .invalidReference(what: "DATASEC entry", id: entry.type, kind: kindName(entry.type)))
             }
@@ -313,7 +324,8 @@ struct BTFResolver {
                 stack[stack.count - 1].nextMember = index + 1
                 return try push(entry.type)
             }
-            if !isExtern, case .variable(let type, _) = kind(entry.type) {
+            if !isExtern && code(entry.type) == .variable {
+                let type = field(entry.type)
                 guard let sized = sizedType(type) else { throw BTFError(location, .unsizedType(type)) }
                 guard entry.size >= sized.size else {
                     throw BTFError(location, .sectionEntryTooSmall(size: entry.size, typeSize: sized.size))
@@ -327,20 +339,18 @@ struct BTFResolver {
     /// `btf_decl_tag_resolve`.
     mutating func resolveDeclTag(_ vertex: Vertex, next: UInt32, componentIndex: Int) throws(BTFError) {
         let id = vertex.id
-        let nextKind = kind(next)
-        switch nextKind {
+        switch code(next) {
         case .function, .structure, .union, .variable, .typedef: break
         default: throw BTFError(.type(id), .invalidReference(what: "tagged type", id: next, kind: kindName(next)))
         }
         if !isSink(next) && !isResolved(next) { return try push(next) }
         if componentIndex != -1 {
             let count: Int
-            switch nextKind {
-            case .structure(_, let members), .union(_, let members):
-                count = members.count
-            case .function(let proto, _):
-                guard case .functionProto(_, let parameters) = kind(proto) else { count = 0; break }
-                count = parameters.count
+            switch code(next) {
+            case .structure, .union:
+                count = records.vlen(next)
+            case .function where code(field(next)) == .functionProto:
+                count = records.vlen(field(next))
             default:
                 count = 0
             }
@@ -353,14 +363,15 @@ struct BTFResolver {
     func isResolveValid(_ id: UInt32) -> Bool {
         guard isResolved(id) else { return false }
         let resolvedID = resolvedIDs[Int(id)], resolvedSize = resolvedSizes[Int(id)]
-        switch kind(id) {
+        switch code(id) {
         case .structure, .union, .dataSection:
             return resolvedID == 0 && resolvedSize == 0
         case .declTag, .function:
             return resolvedID != 0 && resolvedSize == 0
         case .typedef, .volatile, .const, .restrict, .typeTag, .pointer, .variable:
             return !isModifier(resolvedID) && !isVariable(resolvedID) && !isDataSection(resolvedID)
-        case .array(let element, _, let count):
+        case .array:
+            let element = records.dataWord(id, 0), count = Int(records.dataWord(id, 2))
             guard let sized = sizedType(element), !isModifier(sized.id) else { return false }
             let (product, overflow) = count.multipliedReportingOverflow(by: sized.size)
             return !overflow && product == resolvedSize
@@ -369,7 +380,13 @@ struct BTFResolver {
         }
     }
 
-    func isDataSection(_ id: UInt32) -> Bool { if case .dataSection = kind(id) { true } else { false } }
+    func isDataSection(_ id: UInt32) -> Bool { code(id) == .dataSection }
 
-    func kindName(_ id: UInt32) -> String { kind(id).code.name }
+    /// Whether VAR `id` is an extern (linkage 2).
+    func isExternVariable(_ id: UInt32) -> Bool { records.dataWord(id, 0) == BTFVariableLinkage.external.rawValue }
+
+    /// Whether FUNC `id` is an extern (linkage 2, in its `vlen`).
+    func isExternFunction(_ id: UInt32) -> Bool { records.vlen(id) == Int(BTFFunctionLinkage.external.rawValue) }
+
+    func kindName(_ id: UInt32) -> String { code(id).name }
 }

@@ -93,14 +93,6 @@ struct BTFTypeDecoder {
             guard header.nameOffset == 0 else { throw fail(.nameNotAllowed(names.text(header.nameOffset))) }
         }
 
-        /// The components (members, enumerators, parameters, entries) after the header, once `need` has checked
-        /// that they are there.
-        func components<Element: BTFComponent>(_: Element.Type) -> BTFComponents<Element> {
-            BTFComponents(stored: BTFStoredComponents(
-                reader: reader, strings: names.table, start: data, count: vlen, code: code, kindFlag: header.kindFlag,
-                stride: Element.stride(kind: code)))
-        }
-
         /// A name that is present and a valid identifier.
         func requireIdentifier() throws(BTFError) {
             guard header.nameOffset != 0 else { throw fail(.missingName) }
@@ -200,7 +192,8 @@ struct BTFTypeDecoder {
             let isUnion = code == .union
             let structSize = Int(sizeField)
             var lastOffset = 0
-            for (index, member) in components(BTFMember.self).enumerated() {
+            for index in 0..<vlen {
+                let member = reader.member(data: data, index: index, kindFlag: header.kindFlag)
                 let nameOffset = member.nameOffset, bitOffset = member.bitOffset
                 guard try componentNameIsIdentifier(nameOffset, index: index) || nameOffset == 0 else {
                     throw fail(component: index, .invalidName(names.text(nameOffset)))
@@ -219,14 +212,16 @@ struct BTFTypeDecoder {
 
         /// `btf_enum_check_meta` and `btf_enum64_check_meta`.
         mutating func checkEnum() throws(BTFError) {
-            try need(vlen * BTFEnumValue.stride(kind: code))
+            let is64 = code == .enumeration64
+            try need(vlen * (is64 ? 12 : 8))
             let size = Int(sizeField)
             guard size <= 8, size > 0, size & (size - 1) == 0 else { throw fail(.invalidSize(size, allowed: "1, 2, 4 or 8")) }
             try requireIdentifierIfNamed()
-            for (index, value) in components(BTFEnumValue.self).enumerated() {
-                let isIdentifier = try componentNameIsIdentifier(value.nameOffset, index: index)
-                guard value.nameOffset != 0 else { throw fail(component: index, .missingName) }
-                guard isIdentifier else { throw fail(component: index, .invalidName(names.text(value.nameOffset))) }
+            for index in 0..<vlen {
+                let nameOffset = reader.enumerator(data: data, index: index, is64: is64, isSigned: false).nameOffset
+                let isIdentifier = try componentNameIsIdentifier(nameOffset, index: index)
+                guard nameOffset != 0 else { throw fail(component: index, .missingName) }
+                guard isIdentifier else { throw fail(component: index, .invalidName(names.text(nameOffset))) }
             }
         }
 
@@ -251,7 +246,8 @@ struct BTFTypeDecoder {
             try requireNoName()
             try requireNoKindFlag()
             try requireTypeID(sizeField, what: "return type", allowVoid: true)
-            for (index, parameter) in components(BTFParameter.self).enumerated() {
+            for index in 0..<vlen {
+                let parameter = reader.parameter(data: data, index: index)
                 let nameOffset = parameter.nameOffset
                 let isIdentifier = try componentNameIsIdentifier(nameOffset, index: index)
                 try requireTypeID(parameter.type, what: "parameter type", allowVoid: true, component: index)
@@ -282,7 +278,8 @@ struct BTFTypeDecoder {
             try requireIdentifier()
             let sectionSize = Int(sizeField)
             var lastEnd = 0, sum = 0
-            for (index, entry) in components(BTFDataSectionVariable.self).enumerated() {
+            for index in 0..<vlen {
+                let entry = reader.entry(data: data, index: index)
                 let offset = entry.offset, size = entry.size
                 try requireTypeID(entry.type, what: "DATASEC entry", allowVoid: false, component: index)
                 if sectionSize > 0 {
