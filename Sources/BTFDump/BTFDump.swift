@@ -33,7 +33,7 @@ public enum BTFDump {
         case .raw: writeListing(btf, json: false, to: output)
         case .json: writeListing(btf, json: true, to: output)
         case .c:
-            if let id = CDumper.unguardedCycle(in: btf) { throw .unprintableCycle(typeID: id) }
+            if let id = btf.cycleWithoutAggregate() { throw .unprintableCycle(typeID: id) }
             if let id = CDumper.unprintableSize(in: btf) { throw .unprintableSize(typeID: id) }
             let session = try CDumper.Session(btf, pointerSize: pointerSize)
             _ = consume btf

@@ -61,59 +61,6 @@ enum CDumper {
         init(_ output: @escaping (UnsafeRawBufferPointer) -> Void) { self.output = output }
     }
 
-    /// A type on a cycle made only of pointers, arrays, typedefs, qualifiers, type tags and
-    /// function prototypes, or nil. The kernel accepts such cycles (a pointer breaks them, e.g. a
-    /// pointer to a prototype that takes that pointer), but libbpf's C dumper follows these kinds
-    /// without marking them and recurses until the stack overflows; bpftool crashes on them.
-    static func unguardedCycle(in btf: BTF) -> UInt32? {
-        /// The `index`-th type an unguarded type refers to, and how many it refers to.
-        func successor(_ kind: BTFKind, _ index: Int) -> UInt32? {
-            switch kind {
-            case .pointer(let next), .typedef(let next), .const(let next), .volatile(let next), .restrict(let next),
-                 .typeTag(let next):
-                index == 0 ? next : nil
-            case .array(let element, _, _):
-                index == 0 ? element : nil
-            case .functionProto(let returnType, let parameters):
-                index == 0 ? returnType : index <= parameters.count ? parameters[index - 1].type : nil
-            default:
-                nil
-            }
-        }
-        func isUnguarded(_ id: UInt32) -> Bool {
-            switch btf.kindCode(of: id) {
-            case .pointer?, .array?, .typedef?, .const?, .volatile?, .restrict?, .typeTag?, .functionProto?: true
-            default: false
-            }
-        }
-        // Iterative depth-first search with three colours: 0 new, 1 on the path, 2 done.
-        var colour = [UInt8](repeating: 0, count: btf.count)
-        var path: [(id: UInt32, kind: BTFKind, next: Int)] = []
-        for start in 1..<btf.count where colour[start] == 0 && isUnguarded(UInt32(start)) {
-            colour[start] = 1
-            path.append((UInt32(start), btf.types[start].kind, 0))
-            while let top = path.last {
-                guard let next = successor(top.kind, top.next) else {
-                    colour[Int(path.removeLast().id)] = 2
-                    continue
-                }
-                path[path.count - 1].next += 1
-                switch colour[Int(next)] {
-                case 1: return next
-                case 0:
-                    guard isUnguarded(next) else {
-                        colour[Int(next)] = 2
-                        continue
-                    }
-                    colour[Int(next)] = 1
-                    path.append((next, btf.types[Int(next)].kind, 0))
-                default: break
-                }
-            }
-        }
-        return nil
-    }
-
     /// A type whose size libbpf's C dumper turns into a flood of padding, or nil: an INT of more
     /// than 16 bytes (the kernel only checks that its bits fit), or a struct or union whose
     /// members leave more than `limit` bytes uncovered. libbpf fills holes with one `long: 64;`

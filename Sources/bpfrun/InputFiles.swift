@@ -1,23 +1,46 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
+#if canImport(Glibc)
+import Glibc
 #endif
 import ArgumentParser
 import BPFVM
 
 /// Reading the user's files, with errors that name the file and the problem.
 enum InputFiles {
-    /// The bytes of `path`, or a validation error naming it.
+    /// The bytes of `path`, or a validation error naming it. Read straight into the array (a
+    /// kernel's BTF is 5 MB; a copy through `Data` would double the memory it takes).
     static func bytes(at path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if (try? FileManager.default.contentsOfDirectory(atPath: path)) != nil {
-                throw CommandError("\(path) is a folder, not a file")
-            }
-            if FileManager.default.fileExists(atPath: path) { throw CommandError("cannot read \(path)") }
-            throw CommandError("\(path): no such file")
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw CommandError(errno == ENOENT ? "\(path): no such file" : "cannot read \(path)")
         }
-        return [UInt8](data)
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw CommandError("cannot read \(path)") }
+        if status.st_mode & S_IFMT == S_IFDIR { throw CommandError("\(path) is a folder, not a file") }
+        // Files of /proc and /sys may claim any size: read to the end, growing as needed.
+        var bytes: [UInt8] = []
+        var capacity = max(Int(status.st_size), 0) + 1
+        while true {
+            var failed = false
+            var atEnd = false
+            bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                count = 0
+                if !bytes.isEmpty {
+                    _ = buffer.initialize(fromContentsOf: bytes)
+                    count = bytes.count
+                }
+                while count < capacity {
+                    let got = read(descriptor, buffer.baseAddress! + count, capacity - count)
+                    if got < 0 && errno == EINTR { continue }
+                    if got < 0 { failed = true }
+                    if got <= 0 { atEnd = true; return }
+                    count += got
+                }
+            }
+            if failed { throw CommandError("cannot read \(path)") }
+            if atEnd { return bytes }
+            capacity *= 2
+        }
     }
 
     /// The instruction slots of a program file: raw little-endian slots (any file holding a NUL

@@ -36,13 +36,13 @@ public struct BTF: Sendable {
         }
         guard header.typeLength > 0 else { throw BTFError(.typeSection, .noTypes) }
 
-        let strings = BTFStringTable(bytes: bytes, start: stringStart, length: header.stringLength)
         let reader = BTFByteReader(bytes: bytes, isBigEndian: header.isBigEndian)
+        let strings = BTFStringTable(reader: reader, start: stringStart, length: header.stringLength)
         let decoder = BTFTypeDecoder(reader: reader, names: BTFNameDecoder(table: strings))
-        let offsets = try decoder.checkAll(start: base + header.typeOffset, length: header.typeLength)
-        let records = BTFRecords(reader: reader, strings: strings, offsets: offsets)
-        try Self.checkReferences(records)
-        var resolver = BTFResolver(records: records)
+        let (offsets, codes) = try decoder.checkAll(start: base + header.typeOffset, length: header.typeLength)
+        let records = BTFRecords(strings: strings, offsets: offsets)
+        try Self.checkReferences(records, codes: codes)
+        var resolver = BTFResolver(records: records, codes: codes)
         try resolver.checkAllTypes()
         self.header = header
         self.records = records
@@ -51,7 +51,7 @@ public struct BTF: Sendable {
 
     /// Every referenced type id must exist (the kernel finds this while resolving; checking it
     /// first lets the resolver index without failing).
-    static func checkReferences(_ records: BTFRecords) throws(BTFError) {
+    static func checkReferences(_ records: BTFRecords, codes: [BTFKind.Code]) throws(BTFError) {
         let count = UInt32(records.count)
         func check(_ id: UInt32, _ location: BTFError.Location) throws(BTFError) {
             guard id < count else { throw BTFError(location, .typeIDOutOfRange(id)) }
@@ -59,7 +59,7 @@ public struct BTF: Sendable {
         for index in 1..<records.count {
             let id = UInt32(index)
             let here = BTFError.Location.type(id)
-            switch records.code(id) {
+            switch codes[index] {
             case .pointer, .typedef, .volatile, .const, .restrict, .typeTag, .variable, .function, .declTag:
                 try check(records.sizeOrType(id), here)
             case .array:
@@ -98,6 +98,11 @@ public struct BTF: Sendable {
     /// The type with id `id`, or nil if there is none.
     public func type(_ id: UInt32) -> BTFType? {
         Int(id) < records.count ? records.type(id) : nil
+    }
+
+    /// The kind of type `id`, decoded without its name, or nil if there is none.
+    public func kind(of id: UInt32) -> BTFKind? {
+        Int(id) < records.count ? records.kind(id) : nil
     }
 
     /// The kind of type `id` without decoding the rest of it (void for 0), or nil if there is none.

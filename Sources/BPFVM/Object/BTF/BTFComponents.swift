@@ -169,9 +169,8 @@ public struct BTFComponents<Element: BTFComponent>: RandomAccessCollection, Hash
 }
 
 /// Where a type's components are stored: the bytes after its 12-byte header, with what reading
-/// them needs (the byte order, the string section, the kind and its `kind_flag`).
+/// them needs (the BTF data and its string section, the kind and its `kind_flag`).
 public struct BTFStoredComponents: Sendable {
-    let reader: BTFByteReader
     let strings: BTFStringTable
     /// Where component 0 starts.
     let start: Int
@@ -179,6 +178,7 @@ public struct BTFStoredComponents: Sendable {
     let code: BTFKind.Code
     let kindFlag: Bool
 
+    var reader: BTFByteReader { strings.reader }
     func name(_ offset: UInt32) -> BTFName { .stored(strings, offset) }
 }
 

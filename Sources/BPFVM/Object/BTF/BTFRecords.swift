@@ -3,10 +3,12 @@
 /// for, its components and names only when those are, so that a BTF of any size (a kernel's holds
 /// over 100,000 types) costs its bytes plus four bytes per type.
 struct BTFRecords: Sendable {
-    let reader: BTFByteReader
+    /// The string section, and through it the whole BTF data.
     let strings: BTFStringTable
     /// Where the record of type `id` starts in the BTF data (`offsets[0]`, void, is unused).
     let offsets: [UInt32]
+
+    var reader: BTFByteReader { strings.reader }
 
     /// The number of types, void included.
     var count: Int { offsets.count }
@@ -73,8 +75,7 @@ struct BTFRecords: Sendable {
         let field = header.sizeOrType
         func components<Element: BTFComponent>(_: Element.Type, _ code: BTFKind.Code) -> BTFComponents<Element> {
             BTFComponents(stored: BTFStoredComponents(
-                reader: reader, strings: strings, start: data, count: header.vlen, code: code,
-                kindFlag: header.kindFlag))
+                strings: strings, start: data, count: header.vlen, code: code, kindFlag: header.kindFlag))
         }
         switch BTFKind.Code(rawValue: header.kindNumber) ?? .void {
         case .void: return .void

@@ -17,15 +17,13 @@ extension BTFResolver {
         }
         guard !isExtern else { return }
         // Many FUNCs may share one long prototype: look at each prototype once.
-        let unnamed: Int
-        if let known = firstUnnamedParameter[proto] {
-            unnamed = known
-        } else {
+        var unnamed = Int(firstUnnamedParameter[Int(proto)])
+        if unnamed == -2 {
             unnamed = (0..<records.vlen(proto)).first { index in
                 let parameter = records.parameter(proto, index)
                 return parameter.nameOffset == 0 && parameter.type != 0
             } ?? -1
-            firstUnnamedParameter[proto] = unnamed
+            firstUnnamedParameter[Int(proto)] = Int32(unnamed)
         }
         if unnamed >= 0 {
             throw BTFError(.type(id), .invalidParameter(index: unnamed, detail: "a function's parameters must be named"))

@@ -25,16 +25,18 @@ struct BTFResolver {
     var mode: Mode = .undecided
     /// The type `resolve` started from, where loop and depth errors are reported.
     var root: UInt32 = 0
-    /// For each FUNC_PROTO a FUNC used, its first unnamed parameter (-1 for none).
-    var firstUnnamedParameter: [UInt32: Int] = [:]
+    /// For each FUNC_PROTO a FUNC used, its first unnamed parameter (-1 for none; -2 until known).
+    var firstUnnamedParameter: [Int32]
 
-    init(records: BTFRecords) {
+    /// `codes`: each type's kind, as the decoder found it.
+    init(records: BTFRecords, codes: [BTFKind.Code]) {
         self.records = records
         let count = records.count
         resolvedIDs = [UInt32](repeating: 0, count: count)
         resolvedSizes = [Int](repeating: 0, count: count)
         visitStates = [VisitState](repeating: .notVisited, count: count)
-        codes = (0..<count).map { records.code(UInt32($0)) }
+        self.codes = codes
+        firstUnnamedParameter = [Int32](repeating: -2, count: count)
         stack.reserveCapacity(Self.maximumDepth)
     }
 
@@ -113,7 +115,11 @@ struct BTFResolver {
     func isRegularInt(_ id: UInt32) -> Bool {
         guard code(id) == .int else { return false }
         let (offset, bits) = intBits(id)
-        return bits % 8 == 0 && offset == 0 && [1, 2, 4, 8, 16].contains((bits + 7) / 8)
+        guard bits % 8 == 0 && offset == 0 else { return false }
+        switch bits / 8 {
+        case 1, 2, 4, 8, 16: return true
+        default: return false
+        }
     }
 
     func isSink(_ id: UInt32) -> Bool {

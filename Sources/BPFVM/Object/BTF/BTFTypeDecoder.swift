@@ -6,9 +6,14 @@
 /// Object files are accepted as clang writes them, which the kernel would reject before libbpf's
 /// fix-ups: a DATASEC may have size 0 (then its entries' offsets are not checked), extern VARs
 /// and FUNCs are allowed, and DECL_TAG / TYPE_TAG may set `kind_flag` (newer attribute tags).
-struct BTFTypeDecoder {
+final class BTFTypeDecoder {
     let reader: BTFByteReader
     let names: BTFNameDecoder
+
+    init(reader: BTFByteReader, names: BTFNameDecoder) {
+        self.reader = reader
+        self.names = names
+    }
 
     /// `BTF_MAX_TYPE`: the largest type id.
     static let maximumTypeID: UInt32 = 0xf_ffff
@@ -16,22 +21,25 @@ struct BTFTypeDecoder {
     static let infoMask: UInt32 = 0x9f00_ffff
 
     /// Checks every record of the type section `[start, start + length)`, types 1, 2, ...; returns
-    /// where each record starts (index 0, void, holds 0).
-    func checkAll(start: Int, length: Int) throws(BTFError) -> [UInt32] {
+    /// where each record starts and each one's kind (index 0, void, holds 0 and void).
+    func checkAll(start: Int, length: Int) throws(BTFError) -> (offsets: [UInt32], codes: [BTFKind.Code]) {
         var offsets: [UInt32] = [0]
+        var codes: [BTFKind.Code] = [.void]
         var cursor = start
         let end = start + length
         while cursor < end {
             let id = UInt32(offsets.count)
             guard id <= Self.maximumTypeID else { throw BTFError(.typeSection, .tooManyTypes) }
             offsets.append(UInt32(cursor))  // The whole BTF is at most 4 GiB (its header's offsets are 32-bit).
-            cursor += try check(id: id, at: cursor, available: end - cursor)
+            let (size, code) = try check(id: id, at: cursor, available: end - cursor)
+            codes.append(code)
+            cursor += size
         }
-        return offsets
+        return (offsets, codes)
     }
 
-    /// Checks the record of type `id` at `offset`; returns its size in bytes.
-    func check(id: UInt32, at offset: Int, available: Int) throws(BTFError) -> Int {
+    /// Checks the record of type `id` at `offset`; returns its size in bytes and its kind.
+    func check(id: UInt32, at offset: Int, available: Int) throws(BTFError) -> (size: Int, code: BTFKind.Code) {
         guard available >= 12 else { throw BTFError(.type(id), .truncatedType(needed: 12, available: available)) }
         let header = BTFTypeHeader(nameOffset: reader.u32(offset), info: reader.u32(offset + 4),
                                    sizeOrType: reader.u32(offset + 8))
@@ -48,7 +56,7 @@ struct BTFTypeDecoder {
         var record = Record(id: id, header: header, code: code, data: offset + 12, available: available - 12,
                             name: name, decoder: self)
         try record.checkKind()
-        return 12 + record.dataSize
+        return (12 + record.dataSize, code)
     }
 
     /// One record being checked.
@@ -62,7 +70,8 @@ struct BTFTypeDecoder {
         let available: Int
         /// Whether the record's name is an identifier, and whether it is empty.
         let name: (isIdentifier: Bool, isEmpty: Bool)
-        let decoder: BTFTypeDecoder
+        /// The decoder checking the record, which outlives it (no reference counting per record).
+        unowned(unsafe) let decoder: BTFTypeDecoder
         /// Bytes of kind-specific data, set by `checkKind`.
         var dataSize = 0
 
