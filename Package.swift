@@ -53,6 +53,8 @@ let package = Package(
         .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM", "TestSupport"], exclude: ["Programs"]),
         // Loads, links and runs the objects of progs/ (built by `make -C progs`).
         .testTarget(name: "ObjectTests", dependencies: ["BPFVM"]),
+        // The verifier: its scalar domain against concrete semantics, and programs with verdicts.
+        .testTarget(name: "VerifierTests", dependencies: ["Verifier", "BPFVM", "TestSupport"]),
         // Runs the bpfrun executable itself.
         .testTarget(name: "bpfrunTests", dependencies: ["bpfrun"]),
     ]
