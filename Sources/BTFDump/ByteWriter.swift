@@ -97,6 +97,12 @@ struct ByteWriter: ~Copyable {
         count += digits
     }
 
+    /// A label such as ` size=` and a number.
+    mutating func appendField(_ label: StaticString, _ value: some BinaryInteger) {
+        append(label)
+        if let unsigned = UInt64(exactly: value) { append(unsigned) } else { append(Int64(value)) }
+    }
+
     mutating func append(_ value: Int) {
         append(Int64(value))
     }

@@ -21,47 +21,34 @@ struct RawDumper {
         case .void:
             break
         case .int(let size, let encoding, let offset, let bits):
-            w.append(" size=")
-            w.append(size)
-            w.append(" bits_offset=")
-            w.append(offset)
-            w.append(" nr_bits=")
-            w.append(bits)
+            w.appendField(" size=", size)
+            w.appendField(" bits_offset=", offset)
+            w.appendField(" nr_bits=", bits)
             w.append(" encoding=")
             w.appendText(encoding.name)
         case .pointer(let id), .const(let id), .volatile(let id), .restrict(let id), .typedef(let id), .typeTag(let id):
-            w.append(" type_id=")
-            w.append(id)
+            w.appendField(" type_id=", id)
         case .array(let element, let index, let count):
-            w.append(" type_id=")
-            w.append(element)
-            w.append(" index_type_id=")
-            w.append(index)
-            w.append(" nr_elems=")
-            w.append(count)
+            w.appendField(" type_id=", element)
+            w.appendField(" index_type_id=", index)
+            w.appendField(" nr_elems=", count)
         case .structure(let size, let members), .union(let size, let members):
-            w.append(" size=")
-            w.append(size)
-            w.append(" vlen=")
-            w.append(header.vlen)
+            w.appendField(" size=", size)
+            w.appendField(" vlen=", header.vlen)
             for member in members {
                 w.append("\n\t'")
                 w.appendNameOrAnonymous(member.nameOffset)
-                w.append("' type_id=")
-                w.append(member.type)
-                w.append(" bits_offset=")
-                w.append(member.bitOffset)
+                w.appendField("' type_id=", member.type)
+                w.appendField(" bits_offset=", member.bitOffset)
                 if member.bitfieldSize != 0 {
-                    w.append(" bitfield_size=")
-                    w.append(member.bitfieldSize)
+                    w.appendField(" bitfield_size=", member.bitfieldSize)
                 }
             }
         case .enumeration(let size, let isSigned, let values), .enumeration64(let size, let isSigned, let values):
             let is64 = type.kind.code == .enumeration64
             w.append(isSigned ? " encoding=SIGNED size=" : " encoding=UNSIGNED size=")
             w.append(size)
-            w.append(" vlen=")
-            w.append(header.vlen)
+            w.appendField(" vlen=", header.vlen)
             for value in values {
                 w.append("\n\t'")
                 w.appendNameOrAnonymous(value.nameOffset)
@@ -80,38 +67,28 @@ struct RawDumper {
         case .forward(let isUnion):
             w.append(isUnion ? " fwd_kind=union" : " fwd_kind=struct")
         case .function(let proto, let linkage):
-            w.append(" type_id=")
-            w.append(proto)
+            w.appendField(" type_id=", proto)
             w.append(" linkage=")
             w.appendText(linkage.name)
         case .functionProto(let returnType, let parameters):
-            w.append(" ret_type_id=")
-            w.append(returnType)
-            w.append(" vlen=")
-            w.append(header.vlen)
+            w.appendField(" ret_type_id=", returnType)
+            w.appendField(" vlen=", header.vlen)
             for parameter in parameters {
                 w.append("\n\t'")
                 w.appendNameOrAnonymous(parameter.nameOffset)
-                w.append("' type_id=")
-                w.append(parameter.type)
+                w.appendField("' type_id=", parameter.type)
             }
         case .variable(let id, let linkage):
-            w.append(" type_id=")
-            w.append(id)
+            w.appendField(" type_id=", id)
             w.append(", linkage=")
             w.appendText(linkage.name)
         case .dataSection(let size, let entries):
-            w.append(" size=")
-            w.append(size)
-            w.append(" vlen=")
-            w.append(header.vlen)
+            w.appendField(" size=", size)
+            w.appendField(" vlen=", header.vlen)
             for entry in entries {
-                w.append("\n\ttype_id=")
-                w.append(entry.type)
-                w.append(" offset=")
-                w.append(entry.offset)
-                w.append(" size=")
-                w.append(entry.size)
+                w.appendField("\n\ttype_id=", entry.type)
+                w.appendField(" offset=", entry.offset)
+                w.appendField(" size=", entry.size)
                 if let target = btf.type(entry.type) {
                     w.append(" (")
                     w.appendText(target.kind.code.name)
@@ -121,13 +98,10 @@ struct RawDumper {
                 }
             }
         case .float(let size):
-            w.append(" size=")
-            w.append(size)
+            w.appendField(" size=", size)
         case .declTag(let id, let componentIndex):
-            w.append(" type_id=")
-            w.append(id)
-            w.append(" component_idx=")
-            w.append(componentIndex)
+            w.appendField(" type_id=", id)
+            w.appendField(" component_idx=", componentIndex)
         }
         w.append(UInt8(ascii: "\n"))
     }
