@@ -19,7 +19,8 @@ struct BTFResolver {
     }
 
     var resolvedIDs: [UInt32]
-    var resolvedSizes: [Int]
+    /// Resolved sizes: at most `UInt32.max` (an array's is checked against it), as in the kernel.
+    var resolvedSizes: [UInt32]
     var visitStates: [VisitState]
     var stack: [Vertex] = []
     var mode: Mode = .undecided
@@ -33,7 +34,7 @@ struct BTFResolver {
         self.records = records
         let count = records.count
         resolvedIDs = [UInt32](repeating: 0, count: count)
-        resolvedSizes = [Int](repeating: 0, count: count)
+        resolvedSizes = [UInt32](repeating: 0, count: count)
         visitStates = [VisitState](repeating: .notVisited, count: count)
         self.codes = codes
         firstUnnamedParameter = [Int32](repeating: -2, count: count)
@@ -137,13 +138,13 @@ struct BTFResolver {
     func sizedType(_ id: UInt32) -> (id: UInt32, size: Int)? {
         if hasNoSize(id) { return nil }
         if let size = storedSize(id) { return (id, size) }
-        if isArray(id) { return (id, resolvedSizes[Int(id)]) }
+        if isArray(id) { return (id, Int(resolvedSizes[Int(id)])) }
         if isPointer(id) { return (id, 8) }
         guard isModifier(id) || isVariable(id) else { return nil }
         let target = resolvedIDs[Int(id)]
         if hasNoSize(target) { return nil }
         if let size = storedSize(target) { return (target, size) }
-        if isArray(target) { return (target, resolvedSizes[Int(target)]) }
+        if isArray(target) { return (target, Int(resolvedSizes[Int(target)])) }
         if isPointer(target) { return (target, 8) }
         return nil
     }
@@ -166,7 +167,7 @@ struct BTFResolver {
 
     mutating func popResolved(id resolvedID: UInt32, size: Int) {
         let vertex = stack.removeLast()
-        resolvedSizes[Int(vertex.id)] = size
+        resolvedSizes[Int(vertex.id)] = UInt32(truncatingIfNeeded: size)
         resolvedIDs[Int(vertex.id)] = resolvedID
         visitStates[Int(vertex.id)] = .resolved
     }
@@ -368,7 +369,7 @@ struct BTFResolver {
     /// `btf_resolve_valid`: the final consistency check of a resolved type.
     func isResolveValid(_ id: UInt32) -> Bool {
         guard isResolved(id) else { return false }
-        let resolvedID = resolvedIDs[Int(id)], resolvedSize = resolvedSizes[Int(id)]
+        let resolvedID = resolvedIDs[Int(id)], resolvedSize = Int(resolvedSizes[Int(id)])
         switch code(id) {
         case .structure, .union, .dataSection:
             return resolvedID == 0 && resolvedSize == 0
