@@ -66,6 +66,13 @@ public struct MapDeclaration: Hashable, Sendable {
         throw .unsupportedMap(name: name, reason: reason)
     }
 
+    /// This declaration, where its symbol is and with the initial values relocations give it.
+    func placed(sectionIndex: Int, symbolOffset: Int, initialValues: [Int: String]) -> MapDeclaration {
+        MapDeclaration(name: name, type: type, keySize: keySize, valueSize: valueSize, maxEntries: maxEntries,
+                       flags: flags, mapExtra: mapExtra, isLegacy: isLegacy, sectionIndex: sectionIndex,
+                       symbolOffset: symbolOffset, initialValues: initialValues, innerMap: innerMap)
+    }
+
     /// Why the runtime cannot create the map, or nil when it can (its definition may still be refused as invalid
     /// when it is created).
     public var unavailability: String? {
@@ -115,7 +122,7 @@ extension MapDeclaration {
             }
             let place = try Object.range(of: symbol, in: section, what: "map")
             var valuesOffset: UInt64?
-            var declaration = try parseDefinition(defType, name: name, btf: btf, allowsInnerMap: true,
+            let declaration = try parseDefinition(defType, name: name, btf: btf, allowsInnerMap: true,
                                                   valuesOffset: &valuesOffset)
             var initialValues: [Int: String] = [:]
             if let valuesOffset {
@@ -127,12 +134,8 @@ extension MapDeclaration {
                     initialValues[Int(relocation.offset - start) / 8] = elf.symbols[relocation.symbolIndex].name
                 }
             }
-            declaration = MapDeclaration(
-                name: name, type: declaration.type, keySize: declaration.keySize, valueSize: declaration.valueSize,
-                maxEntries: declaration.maxEntries, flags: declaration.flags, mapExtra: declaration.mapExtra,
-                sectionIndex: section.index, symbolOffset: place.lowerBound, initialValues: initialValues,
-                innerMap: declaration.innerMap)
-            declarations.append(declaration)
+            declarations.append(declaration.placed(sectionIndex: section.index, symbolOffset: place.lowerBound,
+                                                   initialValues: initialValues))
         }
         return declarations
     }
@@ -219,8 +222,8 @@ extension MapDeclaration {
         }
     }
 
-    /// The size of one legacy definition's fields (`type`, `key_size`, `value_size`, `max_entries`, `map_flags`).
-    static let legacyFieldCount = 5
+    /// The fields of a legacy definition read: `type`, `key_size`, `value_size`, `max_entries`, `map_flags`.
+    private static let legacyFieldCount = 5
 
     /// The legacy `maps` section: one `struct bpf_map_def` per symbol, all of the section's size divided by their
     /// count, as libbpf 0.x read them (iproute2's longer definitions add fields after these five).
