@@ -100,11 +100,6 @@ public struct BTF: Sendable {
         Int(id) < records.count ? records.type(id) : nil
     }
 
-    /// The kind of type `id`, decoded without its name, or nil if there is none.
-    public func kind(of id: UInt32) -> BTFKind? {
-        Int(id) < records.count ? records.kind(id) : nil
-    }
-
     /// The kind of type `id` without decoding the rest of it (void for 0), or nil if there is none.
     public func kindCode(of id: UInt32) -> BTFKind.Code? {
         Int(id) < records.count ? records.code(id) : nil
@@ -113,12 +108,6 @@ public struct BTF: Sendable {
     /// The string at `offset` of the string section, or nil if out of range.
     public func string(at offset: UInt32) -> String? {
         strings.string(at: offset)
-    }
-
-    /// The bytes of the string at `offset` of the string section (without its NUL), or nil if out
-    /// of range: a name without making a `String` of it.
-    public func stringBytes(at offset: UInt32) -> ArraySlice<UInt8>? {
-        strings.rawString(at: offset)
     }
 
     /// Calls `body` with the string section: every name offset is an index into it, and every

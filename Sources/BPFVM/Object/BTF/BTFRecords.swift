@@ -63,12 +63,6 @@ struct BTFRecords: Sendable {
                        kind: kind(header: header, data: Int(offsets[Int(id)]) + 12), header: header)
     }
 
-    /// The kind of type `id`, decoded (void for 0).
-    func kind(_ id: UInt32) -> BTFKind {
-        guard id != 0 else { return .void }
-        return kind(header: header(id), data: Int(offsets[Int(id)]) + 12)
-    }
-
     /// Decodes a record that `BTFTypeDecoder` has checked, so every field is in range and every
     /// enumerated value (INT encoding, linkage) valid; the fallbacks below are never taken.
     private func kind(header: BTFTypeHeader, data: Int) -> BTFKind {
