@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "BPFVM", targets: ["BPFVM"]),
         .library(name: "Verifier", targets: ["Verifier"]),
+        .library(name: "JIT", targets: ["JIT"]),
         .library(name: "Conformance", targets: ["Conformance"]),
         .executable(name: "bpfrun", targets: ["bpfrun"]),
     ],
@@ -24,6 +25,8 @@ let package = Package(
         ),
         // Proves programs safe (abstract interpretation of every path, as the kernel's verifier).
         .target(name: "Verifier", dependencies: ["BPFVM"]),
+        // Compiles verified programs to x86-64 machine code (typed assembler, executable memory).
+        .target(name: "JIT", dependencies: ["BPFVM", "Verifier"]),
         .target(name: "Conformance", dependencies: ["BPFVM", "Verifier"]),
         // libbpf (libbpf-dev), for the C-syntax BTF dump.
         .systemLibrary(
@@ -48,6 +51,8 @@ let package = Package(
         // What several test targets share: scoped temporary folders, objects compiled once per source.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BPFVMTests", dependencies: ["BPFVM", "TestSupport"]),
+        // The x86-64 assembler against llvm-mc, and JIT-compiled programs against the interpreter.
+        .testTarget(name: "JITTests", dependencies: ["JIT", "BPFVM", "Verifier"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "BPFVM"]),
         // Programs/ holds the C sources the BTF tests of BPFVMTests and BTFDumpTests compile.
         .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM", "TestSupport"], exclude: ["Programs"]),
