@@ -42,7 +42,7 @@ extension EncodingForm {
         EncodingForm(name: "shift r, imm / shift r, cl / shlx, shrx, sarx", instances: shifts),
         EncodingForm(name: "bswap, movbe", instances: byteSwaps),
         EncodingForm(name: "xchg, lock xadd, lock cmpxchg", instances: atomics),
-        EncodingForm(name: "push, pop, call r, jmp r, ret, int3", instances: control),
+        EncodingForm(name: "push, pop, call r, jmp r, ret, int3, leave", instances: control),
     ]
 
     @Sendable static func movRegisterRegister() -> [Instance] {
@@ -293,7 +293,7 @@ extension EncodingForm {
     }
 
     @Sendable static func control() -> [Instance] {
-        var result: [Instance] = [("ret", { $0.ret() }), ("int3", { $0.int3() })]
+        var result: [Instance] = [("ret", { $0.ret() }), ("int3", { $0.int3() }), ("leave", { $0.leave() })]
         for register in registers {
             let name = register.name(.qword)
             result.append(("push \(name)", { $0.push(register) }))

@@ -80,9 +80,9 @@ struct Cursor {
 }
 
 /// The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT).
-let maximumTailCalls = 33
+package let maximumTailCalls = 33
 /// The most turns one `bpf_loop` may make (the kernel's BPF_MAX_LOOPS).
-let maximumLoopTurns: UInt64 = 1 << 23
+package let maximumLoopTurns: UInt64 = 1 << 23
 
 /// The interpreter loop: registers in an unsafe buffer, all other state in locals. Each turn runs
 /// `step` twice, so the switch, and with it the indirect jump that dispatches an instruction,

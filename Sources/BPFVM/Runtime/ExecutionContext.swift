@@ -38,7 +38,7 @@ public struct RunContext {
     /// The state of the pseudo-random generator behind `get_prandom_u32`, seeded on first use.
     var random: UInt64 = 0
 
-    init(shared: ExecutionContext?) {
+    package init(shared: ExecutionContext?) {
         self.shared = shared.map { Unmanaged.passUnretained($0) }
     }
 

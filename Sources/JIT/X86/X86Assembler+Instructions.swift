@@ -281,6 +281,12 @@ extension X86Assembler {
     /// `ret`.
     package mutating func ret() { byte(0xc3) }
 
+    /// `leave`: `mov rsp, rbp; pop rbp`.
+    package mutating func leave() { byte(0xc9) }
+
+    /// Eight bytes of data (a table entry after the code).
+    package mutating func data(_ value: UInt64) { int64(value) }
+
     /// `int3`: the breakpoint trap, used as padding that must never run.
     package mutating func int3() { byte(0xcc) }
 

@@ -1,0 +1,344 @@
+import BPFVM
+
+/// Translates one program into x86-64 code, instruction by instruction with the interpreter's
+/// semantics, into an `X86Assembler`: an entry stub (the C-callable entry: sets up r12, the run
+/// block, and what unwinding needs), then each BPF function as a native function with its own
+/// frame (the callee-saved registers it uses, rbp as r10 when it uses the stack).
+///
+/// Code quality: immediates folded into instructions, branches as short as they reach (the
+/// assembler), no zero-extension where the upper half is already known zero (tracked per
+/// register within straight-line code), BMI2 shifts when the CPU has them, prologues that
+/// save only what the function touches.
+struct ProgramCompiler {
+    var asm = X86Assembler(capacity: 1024)
+    let program: Program
+    let shape: ProgramShape
+    let helpers: HelperTable
+    let options: JITOptions
+    let features: CPUFeatures
+    /// Helpers are called through `movabs r11; call r11` (no executable memory could be found
+    /// within reach of the host's code).
+    let farCalls: Bool
+    let tailCallID: Int32?, loopID: Int32?, unwindID: Int32?
+    /// Whether the entry stub keeps what unwinding from any depth needs (a trap, the unwind
+    /// helper, a tail-called program that may do either).
+    let canUnwind: Bool
+    /// The loads that must read 0 instead of faulting (fault-safe host-pointer loads).
+    let faultSafeLoads: Set<Int>
+
+    /// The operation starting at each slot (nil for the second slot of an `lddw`).
+    private let operations: [Operation?]
+    /// Labels of jump targets, by slot.
+    private var slotLabels: [Label?]
+    /// The entry of each function, by function number.
+    private var functionLabels: [Label] = []
+    /// The epilogue of the function being compiled.
+    private var exitLabel: Label
+    private var function: ProgramShape.Function
+    var functionNumber = 0
+    private(set) var unwindLabel: Label
+    private(set) var trapLabel: Label
+    /// The table `callx` reads helper addresses from (after the code), when the program has one.
+    var helperTableLabel: Label?
+    /// Entries in that table: ids 0 up to the largest registered id.
+    var helperTableCount: Int { Int(helpers.all.last.map { $0.id + 1 } ?? 0) }
+    /// Where each slot's code starts (nil for the second slot of an `lddw`).
+    private(set) var slotPositions: [X86Assembler.Position?]
+    /// The position of each function's entry, by function number.
+    private(set) var functionPositions: [X86Assembler.Position] = []
+    /// Fault-safe loads: the load, the instruction after it, the register that reads 0.
+    var faults: [(load: X86Assembler.Position, resume: X86Assembler.Position, register: X86Register)] = []
+    /// The absolute addresses called (helpers, the runtime), which the code must reach.
+    var callTargets: Set<UInt64> = []
+    /// BPF registers (bit n = rN) whose upper 32 bits are known to be zero here.
+    var zeroExtended: UInt16 = 0
+    /// The state of the blinding keys' generator.
+    private var keyState: UInt64
+
+    init(program: Program, shape: ProgramShape, helpers: HelperTable, faultSafeLoads: Set<Int>, options: JITOptions,
+         features: CPUFeatures, farCalls: Bool)
+    {
+        self.program = program
+        self.shape = shape
+        self.helpers = helpers
+        self.faultSafeLoads = faultSafeLoads
+        self.options = options
+        self.features = features
+        self.farCalls = farCalls
+        tailCallID = helpers.all.first { $0.operation == .tailCall }?.id
+        loopID = helpers.all.first { $0.operation == .loop }?.id
+        unwindID = helpers.unwindHelperID
+        var unwinds = false
+        for (_, operation) in program.operations {
+            switch operation {
+            case .call(.register): unwinds = true
+            case .call(.helper(let id)) where id == unwindID || id == tailCallID: unwinds = true
+            default: break
+            }
+        }
+        canUnwind = unwinds
+        var operations = [Operation?](repeating: nil, count: program.instructions.count)
+        for (index, operation) in program.operations { operations[index] = operation }
+        self.operations = operations
+        slotLabels = Array(repeating: nil, count: program.instructions.count)
+        slotPositions = Array(repeating: nil, count: program.instructions.count)
+        exitLabel = asm.newLabel()
+        unwindLabel = asm.newLabel()
+        trapLabel = asm.newLabel()
+        function = shape.functions[0]
+        var seed = SystemRandomNumberGenerator()
+        keyState = seed.next()
+    }
+
+    // MARK: Program
+
+    /// Emits the entry stub and every function.
+    mutating func compile() throws(JITError) {
+        functionLabels = shape.functions.map { _ in asm.newLabel() }
+        emitEntryStub()
+        for (number, function) in shape.functions.enumerated() {
+            try compileFunction(number, function)
+        }
+        if let helperTableLabel {
+            asm.bind(helperTableLabel)
+            for id in 0..<helperTableCount {
+                asm.data(helpers[Int32(id)]?.function.map { UInt64(UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self))) } ?? 0)
+            }
+        }
+    }
+
+    /// The C-callable entry `(r1, r2, r3, r4, r5, run) -> r0`: keeps r12 (and, when the program
+    /// can unwind, every callee-saved register and the stack pointer to unwind to), points r12
+    /// at the run block, and calls the entry function.
+    private mutating func emitEntryStub() {
+        let restore = asm.newLabel()
+        asm.push(.r12)
+        asm.mov(.qword, RegisterMap.run, .r9)
+        if canUnwind {
+            for register in Self.unwindSaved { asm.push(register) }
+            asm.alu(.sub, .qword, .rsp, immediate: 8)
+            asm.mov(.qword, MemoryOperand(RegisterMap.run, JITRun.savedStackOffset), .rsp)
+        }
+        asm.call(functionLabels[0])
+        asm.bind(restore)
+        if canUnwind {
+            asm.alu(.add, .qword, .rsp, immediate: 8)
+            for register in Self.unwindSaved.reversed() { asm.pop(register) }
+        }
+        asm.pop(.r12)
+        asm.ret()
+        guard canUnwind else { return }
+        // Unwinding: r0 is in rax; back to the stub's frame from any depth.
+        asm.bind(unwindLabel)
+        asm.mov(.qword, .rsp, MemoryOperand(RegisterMap.run, JITRun.savedStackOffset))
+        asm.jmp(restore)
+        // A trap: the helper id in r11, the instruction in r10.
+        asm.bind(trapLabel)
+        asm.mov(.qword, MemoryOperand(RegisterMap.run, JITRun.trapValueOffset), RegisterMap.scratch)
+        asm.mov(.qword, MemoryOperand(RegisterMap.run, JITRun.trapIndexOffset), RegisterMap.scratch2)
+        asm.mov(.qword, MemoryOperand(RegisterMap.run, JITRun.trappedOffset), immediate: 1)
+        asm.jmp(unwindLabel)
+    }
+
+    /// The callee-saved registers an unwinding entry stub keeps (r12 is kept by every stub).
+    static let unwindSaved: [X86Register] = [.rbx, .rbp, .r13, .r14, .r15]
+
+    // MARK: Functions
+
+    /// Bytes the prologue moves rsp down by after its pushes (the BPF stack, and padding that
+    /// keeps calls 16-byte aligned).
+    private var frameAdjustment: Int32 {
+        let pushes = function.savedRegisters.count + (function.usesFramePointer ? 1 : 0)
+        var frame = function.usesFramePointer ? function.stackSize : 0
+        if function.makesCalls && (8 + 8 * pushes + frame) % 16 != 0 { frame += 8 }
+        return Int32(frame)
+    }
+
+    private mutating func compileFunction(_ number: Int, _ function: ProgramShape.Function) throws(JITError) {
+        self.function = function
+        functionNumber = number
+        exitLabel = asm.newLabel()
+        asm.bind(functionLabels[number])
+        functionPositions.append(asm.position)
+        for register in function.savedRegisters { asm.push(register) }
+        if function.usesFramePointer {
+            asm.push(.rbp)
+            asm.mov(.qword, .rbp, .rsp)
+        }
+        if frameAdjustment > 0 { asm.alu(.sub, .qword, .rsp, immediate: frameAdjustment) }
+        zeroExtended = 0
+        var index = function.start
+        while index < function.end {
+            guard let operation = operationAt(index) else { index += 1; continue }
+            if shape.isJumpTarget[index] {
+                asm.bind(label(index))
+                zeroExtended = 0
+            }
+            slotPositions[index] = asm.position
+            try compile(operation, at: index)
+            index += operation.slotCount
+        }
+        asm.bind(exitLabel)
+        emitEpilogue()
+        asm.ret()
+    }
+
+    /// Undoes the prologue (without the `ret`: a tail call jumps instead).
+    mutating func emitEpilogue() {
+        if function.usesFramePointer {
+            asm.leave()
+        } else if frameAdjustment > 0 {
+            asm.alu(.add, .qword, .rsp, immediate: frameAdjustment)
+        }
+        for register in function.savedRegisters.reversed() { asm.pop(register) }
+    }
+
+    private func operationAt(_ index: Int) -> Operation? { operations[index] }
+
+    /// The label of the instruction at `slot`.
+    private mutating func label(_ slot: Int) -> Label {
+        if let existing = slotLabels[slot] { return existing }
+        let made = asm.newLabel()
+        slotLabels[slot] = made
+        return made
+    }
+
+    // MARK: Instructions
+
+    private mutating func compile(_ operation: Operation, at index: Int) throws(JITError) {
+        switch operation {
+        case let .alu(op, width, dst, source):
+            compileALU(op, width, dst: dst, source: source)
+        case let .negate(width, dst):
+            asm.neg(size(width), reg(dst))
+            setZeroExtended(dst, width == .bits32)
+        case let .moveSignExtend(width, dst, src, bits):
+            let source: OperandSize = bits == 8 ? .byte : bits == 16 ? .word : .dword
+            asm.movsx(size(width), reg(dst), source, .register(reg(src)))
+            setZeroExtended(dst, width == .bits32)
+        case let .byteSwap(kind, dst, bits):
+            compileByteSwap(kind, dst: dst, bits: bits)
+        case let .loadImmediate64(kind, dst, value):
+            if kind == .codeAddress {
+                let target = index + 1 + Int(Int32(truncatingIfNeeded: value))
+                asm.lea(reg(dst), functionLabels[shape.functionOfSlot[target]])
+                setZeroExtended(dst, false)
+            } else {
+                loadConstant(value, into: dst)
+            }
+        case let .load(memorySize, dst, src, offset, signExtend):
+            compileLoad(memorySize, dst: dst, src: src, offset: offset, signExtend: signExtend,
+                        faultSafe: faultSafeLoads.contains(index))
+        case let .storeImmediate(memorySize, dst, offset, value):
+            let memory = MemoryOperand(reg(dst), Int32(offset))
+            if options.blindsConstants {
+                materialize(value)
+                asm.mov(OperandSize(memorySize), memory, RegisterMap.scratch)
+            } else {
+                asm.mov(OperandSize(memorySize), memory, immediate: value)
+            }
+        case let .store(memorySize, dst, src, offset):
+            asm.mov(OperandSize(memorySize), MemoryOperand(reg(dst), Int32(offset)), reg(src))
+        case let .atomic(op, fetch, memorySize, dst, src, offset):
+            compileAtomic(op, fetch: fetch, OperandSize(memorySize), dst: dst, src: src, offset: offset)
+        case .jump(let offset):
+            asm.jmp(label(index + 1 + Int(offset)))
+        case .jumpLong(let offset):
+            asm.jmp(label(index + 1 + Int(offset)))
+        case let .branch(condition, width, dst, source, offset):
+            compileBranch(condition, width, dst: dst, source: source, target: label(index + 1 + Int(offset)))
+        case .call(.helper(let id)):
+            try compileHelperCall(id, at: index)
+        case .call(.local(let offset)):
+            asm.call(functionLabels[shape.functionOfSlot[index + 1 + Int(offset)]])
+            zeroExtended &= ~0x3f
+        case .call(.register(let register)):
+            compileCallX(reg(register), at: index)
+        case .call(.kfunc(let id)):
+            throw JITError(.kfuncCall(id), at: index)
+        case .exit:
+            asm.jmp(exitLabel)
+        }
+    }
+
+    // MARK: Operand helpers
+
+    @inline(__always) func reg(_ register: Register) -> X86Register { RegisterMap.of(register) }
+    @inline(__always) func size(_ width: OperandWidth) -> OperandSize { width == .bits64 ? .qword : .dword }
+
+    mutating func setZeroExtended(_ register: Register, _ known: Bool) {
+        if known { zeroExtended |= 1 << register.rawValue } else { zeroExtended &= ~(1 << register.rawValue) }
+    }
+
+    func isZeroExtended(_ register: Register) -> Bool { zeroExtended & (1 << register.rawValue) != 0 }
+
+    /// Clears the upper half of `register` unless it is known to be clear already.
+    mutating func zeroExtend(_ register: Register) {
+        if !isZeroExtended(register) { asm.mov(.dword, reg(register), reg(register)) }
+        setZeroExtended(register, true)
+    }
+
+    /// A fresh 32-bit blinding key.
+    private mutating func nextKey() -> Int32 {
+        keyState = keyState &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Int32(truncatingIfNeeded: keyState >> 32)
+    }
+
+    /// Puts `value`, sign-extended to 64 bits, into r11 without the value itself appearing in
+    /// the code (blinded with a fresh key).
+    mutating func materialize(_ value: Int32) {
+        let key = nextKey()
+        asm.mov(RegisterMap.scratch, signExtending: value ^ key)
+        asm.alu(.xor, .qword, RegisterMap.scratch, immediate: key)
+    }
+
+    /// The second operand of an ALU or jump instruction as the machine code takes it: a
+    /// register, or the immediate itself (in r11 when constants are blinded).
+    enum Source {
+        case register(X86Register)
+        case immediate(Int32)
+    }
+
+    mutating func source(_ operand: Operand) -> Source {
+        switch operand {
+        case .register(let register): return .register(reg(register))
+        case .immediate(let value):
+            guard options.blindsConstants else { return .immediate(value) }
+            materialize(value)
+            return .register(RegisterMap.scratch)
+        }
+    }
+
+    /// `dst = value` (lddw, mov of an immediate) in the shortest form.
+    mutating func loadConstant(_ value: UInt64, into dst: Register) {
+        let d = reg(dst)
+        if options.blindsConstants && value != 0 {
+            var generator = SystemRandomNumberGenerator()
+            let key = UInt64(truncatingIfNeeded: nextKey()) << 32 ^ generator.next()
+            asm.movabs(d, value ^ key)
+            asm.movabs(RegisterMap.scratch, key)
+            asm.alu(.xor, .qword, d, RegisterMap.scratch)
+        } else if value == 0 {
+            asm.alu(.xor, .dword, d, d)
+        } else if value <= UInt64(UInt32.max) {
+            asm.mov(d, zeroExtending: UInt32(value))
+        } else if let small = Int32(exactly: Int64(bitPattern: value)) {
+            asm.mov(d, signExtending: small)
+        } else {
+            asm.movabs(d, value)
+        }
+        setZeroExtended(dst, value <= UInt64(UInt32.max))
+    }
+}
+
+extension OperandSize {
+    /// The x86 size of a BPF memory access.
+    init(_ size: MemorySize) {
+        switch size {
+        case .byte: self = .byte
+        case .half: self = .word
+        case .word: self = .dword
+        case .doubleWord: self = .qword
+        }
+    }
+}
