@@ -60,7 +60,7 @@ let package = Package(
         // Programs/ holds the C sources the BTF tests of BPFVMTests and BTFDumpTests compile.
         .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM", "TestSupport"], exclude: ["Programs"]),
         // Loads, links and runs the objects of progs/ (built by `make -C progs`).
-        .testTarget(name: "ObjectTests", dependencies: ["BPFVM"]),
+        .testTarget(name: "ObjectTests", dependencies: ["BPFVM", "JIT"]),
         // The verifier: its scalar domain against concrete semantics, and programs with verdicts.
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "BPFVM", "TestSupport"]),
         // Runs the bpfrun executable itself; Objects/ holds the C sources of the objects it inspects.

@@ -1,52 +1,99 @@
 import BPFVM
 import CJITSupport
+import Verifier
 
 /// A program compiled to x86-64 machine code, in executable memory that lives as long as this
-/// object (and every object sharing it): its entry, its code, and where each BPF instruction's
-/// code starts. Only `JITCompiler` makes one, and only from a `VerifiedProgram` (the
-/// conformance runner's package-level entry aside): running it performs no check at all.
+/// object and every program compiled together with it: its entry, its code, and where each
+/// BPF instruction's code starts. Only `JITCompiler` makes one, and only from a
+/// `VerifiedProgram` (the conformance runner's package-level entry aside): running it performs
+/// no check at all.
 public final class CompiledProgram: @unchecked Sendable {
     /// The BPF program compiled (with its maps and functions resolved to addresses).
     public let program: Program
-    /// The machine code's bytes (what `bpfrun dump --jited` disassembles).
-    public var code: [UInt8] { memory.bytes }
+    /// The machine code of this program (what `bpfrun dump --jited` disassembles): its entry
+    /// stub, then each BPF function.
+    public var code: [UInt8] { Array(memory.bytes[entryOffset..<endOffset]) }
     /// The size of the machine code in bytes.
-    public var codeSize: Int { memory.codeSize }
-    /// The offset in `code` where each instruction slot's code starts (nil for the second slot
-    /// of an `lddw`).
+    public var codeSize: Int { endOffset - entryOffset }
+    /// Where each instruction slot's code starts, in bytes from the start of `code` (nil for
+    /// the second slot of an `lddw`).
     public let instructionOffsets: [Int?]
-    /// The offset of each BPF function's code (the entry function first), and of the entry stub (0).
+    /// Where each BPF function's code starts (the entry function first), from the start of `code`.
     public let functionOffsets: [Int]
-    /// The address the code runs at.
-    public var address: UInt { UInt(bitPattern: memory.base) }
+    /// The address of the first byte of `code`.
+    public var address: UInt { UInt(bitPattern: memory.base) + UInt(entryOffset) }
 
     typealias Entry = @convention(c) (UInt64, UInt64, UInt64, UInt64, UInt64, UnsafeMutableRawPointer) -> UInt64
 
+    /// The memory holding this program's code (and that of programs compiled with it).
     let memory: ExecutableMemory
+    private let entryOffset: Int
+    private let endOffset: Int
     private let entry: Entry
     /// Where tail calls go (nil: they fail).
     let tailCalls: TailCallTable?
+    /// The loaded program compiled (nil for a bare program).
+    let loaded: LoadedProgram?
+    /// Its object's context, which its helpers see (nil for a bare program).
+    let executionContext: ExecutionContext?
+    /// The context the program was verified for (nil: not verified).
+    let context: ContextLayout?
 
-    init(program: Program, memory: ExecutableMemory, instructionOffsets: [Int?], functionOffsets: [Int],
-         tailCalls: TailCallTable?)
+    init(program: Program, memory: ExecutableMemory, entryOffset: Int, endOffset: Int, instructionOffsets: [Int?],
+         functionOffsets: [Int], tailCalls: TailCallTable?, loaded: LoadedProgram?, executionContext: ExecutionContext?,
+         context: ContextLayout?)
     {
+        self.executionContext = executionContext
         self.program = program
         self.memory = memory
-        self.instructionOffsets = instructionOffsets
-        self.functionOffsets = functionOffsets
+        self.entryOffset = entryOffset
+        self.endOffset = endOffset
+        self.instructionOffsets = instructionOffsets.map { $0.map { $0 - entryOffset } }
+        self.functionOffsets = functionOffsets.map { $0 - entryOffset }
         self.tailCalls = tailCalls
-        self.entry = unsafeBitCast(memory.base, to: Entry.self)
+        self.loaded = loaded
+        self.context = context
+        self.entry = unsafeBitCast(memory.base + entryOffset, to: Entry.self)
     }
 
-    /// The address of the entry function (what a tail call jumps to).
+    /// The address of the entry function (where a tail call enters the program).
     var entryFunctionAddress: UInt64 { UInt64(address) + UInt64(functionOffsets[0]) }
 
-    /// Runs the code with r1-r5 = `arguments` (at most five) and the object's `context` for
-    /// its helpers. A `callx` to an id with no helper traps, as in the interpreter.
-    package func run(arguments: [UInt64], context: ExecutionContext?) throws(ExecutionError) -> UInt64 {
+    /// Runs the program the way `VerifiedProgram.testRun` does, as compiled code: for a program
+    /// of a loaded object, the context its kind gets (`LoadedProgram.testRun`); for a bare
+    /// program, `input` as memory with r1 = its address and r2 = its length. Returns r0 and the
+    /// input afterwards. The input must be what the program was verified for.
+    public func testRun(input: [UInt8]) throws(TestRunError) -> (result: UInt64, output: [UInt8]) {
+        switch context {
+        case .memory(let size, _)?:
+            if input.count < size { throw .contextTooSmall(given: input.count, verified: size) }
+        case .hookArguments?:
+            // The verifier's check of argument slots against their types is not public yet.
+            throw .uncheckedContext("the JIT cannot yet check hook argument slots against their types")
+        case .xdp?, nil:
+            break
+        }
+        if let loaded {
+            return try loaded.testRun(input: input) { (arguments, _) throws(ExecutionError) in try run(arguments: arguments) }
+        }
+        var memory = input
+        let result = memory.withUnsafeMutableBytes { buffer in
+            Result { () throws(ExecutionError) -> UInt64 in try run(memory: buffer.count == 0 ? nil : buffer) }
+        }
+        switch result {
+        case .success(let value): return (value, memory)
+        case .failure(let error): throw .trapped(error)
+        }
+    }
+
+    /// Runs the code with r1-r5 = `arguments` (at most five) and `context` for its helpers (the
+    /// loaded object's when nil and there is one). A `callx` to an id with no helper traps, as
+    /// in the interpreter.
+    package func run(arguments: [UInt64], context: ExecutionContext? = nil) throws(ExecutionError) -> UInt64 {
         precondition(arguments.count <= 5, "a BPF program takes at most five arguments (r1-r5)")
         func argument(_ index: Int) -> UInt64 { index < arguments.count ? arguments[index] : 0 }
-        var run = JITRun(context: context, tailCallSource: tailCalls.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) })
+        let source = tailCalls.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) }
+        var run = JITRun(context: context ?? executionContext, tailCallSource: source)
         let result = withExtendedLifetime(self) {
             withUnsafeMutablePointer(to: &run) { pointer in
                 entry(argument(0), argument(1), argument(2), argument(3), argument(4), UnsafeMutableRawPointer(pointer))

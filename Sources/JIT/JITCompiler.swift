@@ -16,47 +16,111 @@ public struct JITCompiler: Sendable {
     /// Compiles a program verified on its own (not from a loaded object): its helpers are the
     /// environment's, it uses no map, and each function gets the stack the verifier measured.
     public func compile(_ verified: VerifiedProgram) throws(JITError) -> CompiledProgram {
-        try compile(verified.program, helpers: verified.environment.helpers,
-                    stackDepths: verified.statistics.stackDepths, faultSafeLoads: verified.hostLoads)
+        let unit = Unit(program: verified.program, helpers: verified.environment.helpers,
+                        stackDepths: verified.statistics.stackDepths, faultSafeLoads: verified.hostLoads,
+                        context: verified.environment.context)
+        return try compile([unit], tailCalls: nil)[0]
+    }
+
+    /// Compiles a program of a loaded object, `verified` being what `loaded.verify(...)` gave:
+    /// its maps and globals are the object's, its helpers see the object's context. Its tail
+    /// calls can reach only programs compiled with it (see `compile(_:)` on several).
+    public func compile(_ verified: VerifiedProgram, loaded: LoadedProgram) throws(JITError) -> CompiledProgram {
+        try compile([(verified, loaded)])[0]
+    }
+
+    /// Compiles programs of one loaded object together, into one piece of executable memory:
+    /// their tail calls reach each other through the object's program arrays (a slot holding a
+    /// program not compiled with them is a tail call that cannot be made). Each must come with
+    /// what the verifier gave for it.
+    public func compile(_ programs: [(verified: VerifiedProgram, loaded: LoadedProgram)]) throws(JITError)
+        -> [CompiledProgram]
+    {
+        var units: [Unit] = []
+        for (verified, loaded) in programs {
+            guard loaded.linked == verified.program else { throw JITError(.notTheVerifiedProgram(loaded.name)) }
+            units.append(Unit(program: loaded.interpreter.program, helpers: loaded.helpers,
+                              stackDepths: verified.statistics.stackDepths, faultSafeLoads: verified.hostLoads,
+                              loaded: loaded, context: verified.environment.context))
+        }
+        return try compileTogether(units)
     }
 
     /// Compiles a program no verifier has seen: for the conformance runner, which tests the
     /// instruction semantics of programs it has first run to completion in checked mode. Every
     /// function gets the whole 512-byte stack.
     package func compileUnverified(_ program: Program, helpers: HelperTable) throws(JITError) -> CompiledProgram {
-        try compile(program, helpers: helpers, stackDepths: nil, faultSafeLoads: [])
+        try compile([Unit(program: program, helpers: helpers, stackDepths: nil, faultSafeLoads: [])], tailCalls: nil)[0]
     }
 
-    /// Compiles `program`: lays the code out, maps executable memory within reach of the
-    /// helpers it calls (or, when none is free there, anywhere, calling them through a
-    /// register), writes the code and makes it executable.
-    func compile(_ program: Program, helpers: HelperTable, stackDepths: [Int]?, faultSafeLoads: Set<Int>,
-                 tailCalls: TailCallTable? = nil) throws(JITError) -> CompiledProgram
-    {
-        let shape = try ProgramShape(program, stackDepths: stackDepths)
-        if let compiled = try attempt(program, shape, helpers, faultSafeLoads, tailCalls, farCalls: false) {
-            return compiled
+    /// `compileUnverified` for programs of a loaded object, compiled together (for tests that
+    /// run them as the interpreter's trusted mode does, with contexts they build themselves).
+    package func compileUnverified(_ programs: [LoadedProgram]) throws(JITError) -> [CompiledProgram] {
+        try compileTogether(programs.map {
+            Unit(program: $0.interpreter.program, helpers: $0.helpers, stackDepths: nil, faultSafeLoads: [], loaded: $0)
+        })
+    }
+
+    /// Programs of one object compiled together, their tail calls reaching each other.
+    private func compileTogether(_ units: [Unit]) throws(JITError) -> [CompiledProgram] {
+        guard let first = units.first?.loaded else { return [] }
+        for unit in units where unit.loaded?.executionContext !== first.executionContext {
+            throw JITError(.notOneObject)
         }
-        return try attempt(program, shape, helpers, faultSafeLoads, tailCalls, farCalls: true)!
+        let tailCalls = TailCallTable(arrays: first.programArrays)
+        let compiled = try compile(units, tailCalls: tailCalls)
+        for (program, unit) in zip(compiled, units) { tailCalls.add(unit.loaded!, entry: program.entryFunctionAddress) }
+        return compiled
+    }
+
+    /// One program to compile and what its code needs.
+    struct Unit {
+        var program: Program
+        var helpers: HelperTable
+        var stackDepths: [Int]?
+        var faultSafeLoads: Set<Int>
+        var loaded: LoadedProgram? = nil
+        /// The context the program was verified for (nil: a bare program, run over any memory).
+        var context: ContextLayout? = nil
+    }
+
+    /// Compiles `units` into one piece of executable memory: lays the code out, maps memory
+    /// within reach of the helpers it calls (or, when none is free there, anywhere, calling
+    /// them through a register), writes the code and makes it executable.
+    func compile(_ units: [Unit], tailCalls: TailCallTable?) throws(JITError) -> [CompiledProgram] {
+        var shapes: [ProgramShape] = []
+        for unit in units { shapes.append(try ProgramShape(unit.program, stackDepths: unit.stackDepths)) }
+        if let compiled = try attempt(units, shapes, tailCalls, farCalls: false) { return compiled }
+        return try attempt(units, shapes, tailCalls, farCalls: true)!
     }
 
     /// One compilation; nil when the code could not be placed within reach of its calls.
-    private func attempt(_ program: Program, _ shape: ProgramShape, _ helpers: HelperTable, _ faultSafeLoads: Set<Int>,
-                         _ tailCalls: TailCallTable?, farCalls: Bool) throws(JITError) -> CompiledProgram?
+    private func attempt(_ units: [Unit], _ shapes: [ProgramShape], _ tailCalls: TailCallTable?, farCalls: Bool)
+        throws(JITError) -> [CompiledProgram]?
     {
-        var compiler = ProgramCompiler(program: program, shape: shape, helpers: helpers, faultSafeLoads: faultSafeLoads,
-                                       options: options, features: .host, farCalls: farCalls)
-        try compiler.compile()
-        let assembler = compiler.asm
+        var assembler = X86Assembler(capacity: 64 * units.reduce(0) { $0 + $1.program.instructions.count } + 256)
+        var compilers: [ProgramCompiler] = []
+        var callTargets: Set<UInt64> = []
+        for (unit, shape) in zip(units, shapes) {
+            var compiler = ProgramCompiler(program: unit.program, shape: shape, helpers: unit.helpers,
+                                           faultSafeLoads: unit.faultSafeLoads, options: options, features: .host,
+                                           farCalls: farCalls, into: assembler)
+            try compiler.compile()
+            assembler = compiler.asm
+            callTargets.formUnion(compiler.callTargets)
+            compilers.append(compiler)
+        }
         let layout = assembler.layout()
-        let faults = compiler.faults.map {
-            bpf_jit_fault_entry(fault_offset: UInt32(layout.offset(of: $0.load)),
-                                resume_offset: UInt32(layout.offset(of: $0.resume)),
-                                register_number: UInt32($0.register.rawValue))
+        let faults = compilers.flatMap { compiler in
+            compiler.faults.map {
+                bpf_jit_fault_entry(fault_offset: UInt32(layout.offset(of: $0.load)),
+                                    resume_offset: UInt32(layout.offset(of: $0.resume)),
+                                    register_number: UInt32($0.register.rawValue))
+            }
         }
         let memory: ExecutableMemory
         do {
-            memory = try ExecutableMemory(size: layout.size, near: Array(compiler.callTargets), faults: faults) {
+            memory = try ExecutableMemory(size: layout.size, near: Array(callTargets), faults: faults) {
                 pointer, base in try assembler.encode(layout, into: pointer, base: base)
             }
         } catch {
@@ -66,8 +130,14 @@ public struct JITCompiler: Sendable {
             case .tooManyFaultTables: throw JITError(.tooManyFaultTables)
             }
         }
-        return CompiledProgram(program: program, memory: memory,
-                               instructionOffsets: compiler.slotPositions.map { $0.map(layout.offset(of:)) },
-                               functionOffsets: compiler.functionPositions.map(layout.offset(of:)), tailCalls: tailCalls)
+        let ends = compilers.dropFirst().map { layout.offset(of: $0.entryPosition) } + [layout.size]
+        return zip(zip(units, compilers), ends).map { pair, end in
+            let (unit, compiler) = pair
+            return CompiledProgram(program: unit.program, memory: memory, entryOffset: layout.offset(of: compiler.entryPosition),
+                            endOffset: end,
+                            instructionOffsets: compiler.slotPositions.map { $0.map(layout.offset(of:)) },
+                            functionOffsets: compiler.functionPositions.map(layout.offset(of:)), tailCalls: tailCalls,
+                            loaded: unit.loaded, executionContext: unit.loaded?.executionContext, context: unit.context)
+        }
     }
 }

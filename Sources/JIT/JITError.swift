@@ -25,6 +25,10 @@ public struct JITError: Error, Hashable, Sendable, CustomStringConvertible {
         case memoryUnavailable(call: String, errno: Int32)
         /// Every exception table slot for fault-safe loads is taken.
         case tooManyFaultTables
+        /// The verified program is not the loaded program it was given with (by name).
+        case notTheVerifiedProgram(String)
+        /// Programs compiled together (to tail-call each other) come from different objects.
+        case notOneObject
     }
 
     init(_ reason: Reason, at index: Int? = nil) {
@@ -43,6 +47,8 @@ public struct JITError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .callChainTooDeep(frames, limit): "a chain of calls nests \(frames) frames (limit \(limit))"
         case let .memoryUnavailable(call, errno): "no executable memory: \(call) failed with errno \(errno)"
         case .tooManyFaultTables: "too many compiled programs with fault-safe loads at once"
+        case .notTheVerifiedProgram(let name): "'\(name)' is not the program that was verified"
+        case .notOneObject: "programs compiled together must come from one object"
         }
         return index.map { "instruction \($0): \(text)" } ?? text
     }

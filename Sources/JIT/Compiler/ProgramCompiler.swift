@@ -10,7 +10,8 @@ import BPFVM
 /// register within straight-line code), BMI2 shifts when the CPU has them, prologues that
 /// save only what the function touches.
 struct ProgramCompiler {
-    var asm = X86Assembler(capacity: 1024)
+    /// The assembler the code goes into (several programs compiled together share one).
+    var asm: X86Assembler
     let program: Program
     let shape: ProgramShape
     let helpers: HelperTable
@@ -55,9 +56,14 @@ struct ProgramCompiler {
     /// The state of the blinding keys' generator.
     private var keyState: UInt64
 
+    /// Where the entry stub starts: the C-callable entry.
+    private(set) var entryPosition: X86Assembler.Position
+
     init(program: Program, shape: ProgramShape, helpers: HelperTable, faultSafeLoads: Set<Int>, options: JITOptions,
-         features: CPUFeatures, farCalls: Bool)
+         features: CPUFeatures, farCalls: Bool, into assembler: X86Assembler)
     {
+        asm = assembler
+        entryPosition = assembler.position
         self.program = program
         self.shape = shape
         self.helpers = helpers
@@ -95,6 +101,7 @@ struct ProgramCompiler {
     /// Emits the entry stub and every function.
     mutating func compile() throws(JITError) {
         functionLabels = shape.functions.map { _ in asm.newLabel() }
+        entryPosition = asm.position
         emitEntryStub()
         for (number, function) in shape.functions.enumerated() {
             try compileFunction(number, function)
