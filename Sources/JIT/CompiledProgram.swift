@@ -18,8 +18,12 @@ public final class CompiledProgram: @unchecked Sendable {
     /// Where each instruction slot's code starts, in bytes from the start of `code` (nil for
     /// the second slot of an `lddw`).
     public let instructionOffsets: [Int?]
-    /// Where each BPF function's code starts (the entry function first), from the start of `code`.
-    public let functionOffsets: [Int]
+    /// Where each BPF function's code starts (the entry function first), from the start of
+    /// `code`, with the instruction it starts at.
+    public let functions: [(instruction: Int, offset: Int)]
+    /// The bytes of `code` that are instructions: after them comes data (the helper table of
+    /// `callx`), if any.
+    public let instructionBytes: Int
     /// The address of the first byte of `code`.
     public var address: UInt { UInt(bitPattern: memory.base) + UInt(entryOffset) }
 
@@ -39,8 +43,8 @@ public final class CompiledProgram: @unchecked Sendable {
     /// The context the program was verified for (nil: not verified).
     let context: ContextLayout?
 
-    init(program: Program, memory: ExecutableMemory, entryOffset: Int, endOffset: Int, instructionOffsets: [Int?],
-         functionOffsets: [Int], tailCalls: TailCallTable?, loaded: LoadedProgram?, executionContext: ExecutionContext?,
+    init(program: Program, memory: ExecutableMemory, entryOffset: Int, endOffset: Int, dataOffset: Int,
+         instructionOffsets: [Int?], functionOffsets: [(instruction: Int, offset: Int)], tailCalls: TailCallTable?, loaded: LoadedProgram?, executionContext: ExecutionContext?,
          context: ContextLayout?)
     {
         self.executionContext = executionContext
@@ -49,7 +53,8 @@ public final class CompiledProgram: @unchecked Sendable {
         self.entryOffset = entryOffset
         self.endOffset = endOffset
         self.instructionOffsets = instructionOffsets.map { $0.map { $0 - entryOffset } }
-        self.functionOffsets = functionOffsets.map { $0 - entryOffset }
+        self.functions = functionOffsets.map { ($0.instruction, $0.offset - entryOffset) }
+        self.instructionBytes = dataOffset - entryOffset
         self.tailCalls = tailCalls
         self.loaded = loaded
         self.context = context
@@ -57,7 +62,7 @@ public final class CompiledProgram: @unchecked Sendable {
     }
 
     /// The address of the entry function (where a tail call enters the program).
-    var entryFunctionAddress: UInt64 { UInt64(address) + UInt64(functionOffsets[0]) }
+    var entryFunctionAddress: UInt64 { UInt64(address) + UInt64(functions[0].offset) }
 
     /// Runs the program the way `VerifiedProgram.testRun` does, as compiled code: for a program
     /// of a loaded object, the context its kind gets (`LoadedProgram.testRun`); for a bare

@@ -134,9 +134,11 @@ public struct JITCompiler: Sendable {
         return zip(zip(units, compilers), ends).map { pair, end in
             let (unit, compiler) = pair
             return CompiledProgram(program: unit.program, memory: memory, entryOffset: layout.offset(of: compiler.entryPosition),
-                            endOffset: end,
+                            endOffset: end, dataOffset: compiler.dataPosition.map(layout.offset(of:)) ?? end,
                             instructionOffsets: compiler.slotPositions.map { $0.map(layout.offset(of:)) },
-                            functionOffsets: compiler.functionPositions.map(layout.offset(of:)), tailCalls: tailCalls,
+                            functionOffsets: zip(compiler.shape.functions, compiler.functionPositions).map {
+                                ($0.start, layout.offset(of: $1))
+                            }, tailCalls: tailCalls,
                             loaded: unit.loaded, executionContext: unit.loaded?.executionContext, context: unit.context)
         }
     }

@@ -45,6 +45,8 @@ struct ProgramCompiler {
     var helperTableCount: Int { Int(helpers.all.last.map { $0.id + 1 } ?? 0) }
     /// Where each slot's code starts (nil for the second slot of an `lddw`).
     private(set) var slotPositions: [X86Assembler.Position?]
+    /// Where data after the instructions starts (the helper table of `callx`), if there is any.
+    private(set) var dataPosition: X86Assembler.Position?
     /// The position of each function's entry, by function number.
     private(set) var functionPositions: [X86Assembler.Position] = []
     /// Fault-safe loads: the load, the instruction after it, the register that reads 0.
@@ -107,6 +109,7 @@ struct ProgramCompiler {
             try compileFunction(number, function)
         }
         if let helperTableLabel {
+            dataPosition = asm.position
             asm.bind(helperTableLabel)
             for id in 0..<helperTableCount {
                 asm.data(helpers[Int32(id)]?.function.map { UInt64(UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self))) } ?? 0)
