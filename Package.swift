@@ -26,8 +26,7 @@ let package = Package(
         // Proves programs safe (abstract interpretation of every path, as the kernel's verifier).
         .target(name: "Verifier", dependencies: ["BPFVM"]),
         // Compiles verified programs to x86-64 machine code (typed assembler, executable memory).
-        .target(name: "JIT", dependencies: ["BPFVM", "Verifier", "CJITSupport",
-                                            .product(name: "Atomics", package: "swift-atomics")]),
+        .target(name: "JIT", dependencies: ["BPFVM", "Verifier", "CJITSupport"]),
         // The signal handler that makes the JIT's fault-safe loads read 0 (exception tables).
         .target(name: "CJITSupport"),
         .target(name: "Conformance", dependencies: ["BPFVM", "Verifier", "JIT"]),

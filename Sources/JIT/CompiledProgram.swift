@@ -91,6 +91,21 @@ public final class CompiledProgram: @unchecked Sendable {
         }
     }
 
+    /// Runs a program verified for a memory context (a test-run kind other than xdp, or a bare
+    /// program) over `context`, in place: r1 = its address, r2 = its length. The quickest way
+    /// in (nothing is copied); the memory must be at least as large as the verified context.
+    public func run(context memory: UnsafeMutableRawBufferPointer) throws(TestRunError) -> UInt64 {
+        guard case .memory(let size, _)? = context, loaded.map({ $0.kind != .testRun(type: "xdp") }) ?? true else {
+            throw .uncheckedContext("run(context:) is for programs verified for a memory context")
+        }
+        if memory.count < size { throw .contextTooSmall(given: memory.count, verified: size) }
+        do {
+            return try run(arguments: [UInt64(UInt(bitPattern: memory.baseAddress)), UInt64(memory.count)])
+        } catch {
+            throw .trapped(error)
+        }
+    }
+
     /// Runs the code with r1-r5 = `arguments` (at most five) and `context` for its helpers (the
     /// loaded object's when nil and there is one). A `callx` to an id with no helper traps, as
     /// in the interpreter.

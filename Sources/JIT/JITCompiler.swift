@@ -38,7 +38,9 @@ public struct JITCompiler: Sendable {
     {
         var units: [Unit] = []
         for (verified, loaded) in programs {
-            guard loaded.linked == verified.program else { throw JITError(.notTheVerifiedProgram(loaded.name)) }
+            guard loaded.linked.instructions == verified.program.instructions else {
+                throw JITError(.notTheVerifiedProgram(loaded.name))
+            }
             units.append(Unit(program: loaded.interpreter.program, helpers: loaded.helpers,
                               stackDepths: verified.statistics.stackDepths, faultSafeLoads: verified.hostLoads,
                               loaded: loaded, context: verified.environment.context))
@@ -103,7 +105,7 @@ public struct JITCompiler: Sendable {
         var callTargets: Set<UInt64> = []
         for (unit, shape) in zip(units, shapes) {
             var compiler = ProgramCompiler(program: unit.program, shape: shape, helpers: unit.helpers,
-                                           faultSafeLoads: unit.faultSafeLoads, options: options, features: .host,
+                                           maps: unit.loaded?.maps ?? [], faultSafeLoads: unit.faultSafeLoads, options: options, features: .host,
                                            farCalls: farCalls, into: assembler)
             try compiler.compile()
             assembler = compiler.asm
@@ -130,16 +132,23 @@ public struct JITCompiler: Sendable {
             case .tooManyFaultTables: throw JITError(.tooManyFaultTables)
             }
         }
-        let ends = compilers.dropFirst().map { layout.offset(of: $0.entryPosition) } + [layout.size]
-        return zip(zip(units, compilers), ends).map { pair, end in
-            let (unit, compiler) = pair
-            return CompiledProgram(program: unit.program, memory: memory, entryOffset: layout.offset(of: compiler.entryPosition),
-                            endOffset: end, dataOffset: compiler.dataPosition.map(layout.offset(of:)) ?? end,
-                            instructionOffsets: compiler.slotPositions.map { $0.map(layout.offset(of:)) },
-                            functionOffsets: zip(compiler.shape.functions, compiler.functionPositions).map {
-                                ($0.start, layout.offset(of: $1))
-                            }, tailCalls: tailCalls,
-                            loaded: unit.loaded, executionContext: unit.loaded?.executionContext, context: unit.context)
+        var programs: [CompiledProgram] = []
+        for (number, (unit, compiler)) in zip(units, compilers).enumerated() {
+            let end = number + 1 < compilers.count ? layout.offset(of: compilers[number + 1].entryPosition) : layout.size
+            var offsets = [Int?](repeating: nil, count: compiler.slotPositions.count)
+            for (slot, position) in compiler.slotPositions.enumerated() {
+                if let position { offsets[slot] = layout.offset(of: position) }
+            }
+            var functions: [(instruction: Int, offset: Int)] = []
+            for (function, position) in zip(compiler.shape.functions, compiler.functionPositions) {
+                functions.append((function.start, layout.offset(of: position)))
+            }
+            programs.append(CompiledProgram(
+                program: unit.program, memory: memory, entryOffset: layout.offset(of: compiler.entryPosition), endOffset: end,
+                dataOffset: compiler.dataPosition.map(layout.offset(of:)) ?? end, instructionOffsets: offsets,
+                functionOffsets: functions, tailCalls: tailCalls, loaded: unit.loaded,
+                executionContext: unit.loaded?.executionContext, context: unit.context))
         }
+        return programs
     }
 }

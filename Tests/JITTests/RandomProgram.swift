@@ -36,6 +36,8 @@ struct RandomProgram {
     private var merges: [(target: Int, registers: UInt16, stack: UInt16)] = []
     /// Forward branches to patch: (operation index of the branch, target operation index).
     private var branches: [(Int, Int)] = []
+    /// Unconditional forward jumps to patch: (operation index, target operation index).
+    private var jumps: [(Int, Int)] = []
     /// Operations emitted together for one random pick (argument set-up and the call, ...).
     private var sequences: [Range<Int>] = []
     /// Calls to patch: (operation index, which function: 0 callee, 1 callback).
@@ -70,6 +72,10 @@ struct RandomProgram {
             let target = sequences.first { $0.lowerBound < proposed && proposed < $0.upperBound }?.upperBound ?? proposed
             guard case let .branch(condition, width, dst, source, _) = main[index] else { continue }
             main[index] = .branch(condition, width, dst: dst, source: source, offset: Int16(slotOf[min(target, main.count - 1)] - slotOf[index] - 1))
+        }
+        for (index, proposed) in jumps {
+            let target = sequences.first { $0.lowerBound < proposed && proposed < $0.upperBound }?.upperBound ?? proposed
+            main[index] = .jump(offset: Int16(slotOf[min(target, main.count - 1)] - slotOf[index] - 1))
         }
         let calleeStart = slotOf[main.count]
         let callbackStart = calleeStart + callee.reduce(0) { $0 + $1.slotCount }
@@ -209,7 +215,23 @@ struct RandomProgram {
             branches.append((main.count, target))
             merges.append((target, initialized, stack))
             main.append(.branch(condition, width, dst: dst, source: source, offset: 0))
-        case 91..<94:  // helper
+        case 91..<92:  // `rX = rY; rX += imm or rZ` (compiled as one lea)
+            let src = anyInitialized(), dst = anyWritable()
+            main.append(.alu(.mov, .bits64, dst: dst, source: .register(src)))
+            let addend: Operand = Bool.random(using: &rng) ? .immediate(Self.interestingImmediate(&rng)) : .register(anyInitialized())
+            main.append(.alu(.add, .bits64, dst: dst, source: addend))
+            written(dst)
+        case 92..<93:  // a branch over a jump (compiled as one opposite branch)
+            let dst = anyInitialized()
+            let source: Operand = Bool.random(using: &rng) ? .register(anyInitialized()) : .immediate(Self.interestingImmediate(&rng))
+            let skip = Int.random(in: 1...max(1, min(6, remaining)), using: &rng)
+            let jumpTarget = main.count + 2 + skip
+            branches.append((main.count, main.count + 2))
+            jumps.append((main.count + 1, jumpTarget))
+            merges.append((jumpTarget, initialized, stack))
+            main.append(.branch(JumpCondition.allCases.randomElement(using: &rng)!, width, dst: dst, source: source, offset: 0))
+            main.append(.jump(offset: 0))
+        case 93..<94:  // helper
             initializeArguments()
             main.append(.call(.helper(Self.mixHelperID)))
             afterCall()

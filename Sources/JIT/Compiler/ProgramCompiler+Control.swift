@@ -5,6 +5,13 @@ extension ProgramCompiler {
     mutating func compileBranch(_ condition: JumpCondition, _ width: OperandWidth, dst: Register, source operand: Operand,
                                 target: Label)
     {
+        asm.j(compare(condition, width, dst: dst, source: operand), target)
+    }
+
+    /// Sets the flags for a conditional jump and gives the condition code that jumps.
+    mutating func compare(_ condition: JumpCondition, _ width: OperandWidth, dst: Register, source operand: Operand)
+        -> ConditionCode
+    {
         let size = size(width)
         let d = reg(dst)
         switch (condition, source(operand)) {
@@ -15,7 +22,7 @@ extension ProgramCompiler {
         case (_, .immediate(0)): asm.test(size, d, d)
         case (_, .immediate(let value)): asm.alu(.cmp, size, d, immediate: value)
         }
-        let code: ConditionCode = switch condition {
+        return switch condition {
         case .eq: .equal
         case .ne, .set: .notEqual
         case .gt: .above
@@ -27,7 +34,6 @@ extension ProgramCompiler {
         case .slt: .less
         case .sle: .lessOrEqual
         }
-        asm.j(code, target)
     }
 
     /// `call id`: the engine's own operations inline, any other helper by a direct call with
@@ -37,6 +43,8 @@ extension ProgramCompiler {
             compileTailCall()
         } else if id == loopID {
             compileLoop()
+        } else if id == lookupHelperID, let map = constants[1].flatMap({ arrayMap(at: $0) }) {
+            compileArrayLookup(map)
         } else {
             guard let function = helpers[id]?.function else { throw JITError(.unknownHelper(id), at: index) }
             callHelper(address(of: function))
@@ -47,6 +55,34 @@ extension ProgramCompiler {
             }
         }
         zeroExtended &= ~0x3f
+    }
+
+    /// The plain array map whose pointer `address` is, if it is one of the program's.
+    func arrayMap(at address: UInt64) -> (base: UnsafeMutableRawPointer, stride: Int, count: Int)? {
+        guard let map = maps.first(where: { UInt64(UInt(bitPattern: $0.opaquePointer)) == address }),
+              let values = map.arrayValues, values.count <= Int(Int32.max), values.stride <= Int(Int32.max)
+        else { return nil }
+        return values
+    }
+
+    /// `map_lookup_elem` on a known array map, inline (as the kernel's verifier rewrites it):
+    /// the 32-bit key r2 points to, checked against the size, indexes the values.
+    mutating func compileArrayLookup(_ map: (base: UnsafeMutableRawPointer, stride: Int, count: Int)) {
+        let missing = asm.newLabel(), done = asm.newLabel()
+        asm.mov(.dword, .rax, MemoryOperand(.rsi))
+        asm.alu(.cmp, .dword, .rax, immediate: Int32(truncatingIfNeeded: map.count))
+        asm.j(.aboveOrEqual, missing)
+        if map.stride & (map.stride - 1) == 0 {
+            asm.shift(.shl, .qword, .rax, immediate: UInt8(map.stride.trailingZeroBitCount))
+        } else {
+            asm.imul(.qword, .rax, .rax, immediate: Int32(map.stride))
+        }
+        asm.movabs(RegisterMap.scratch, UInt64(UInt(bitPattern: map.base)))
+        asm.alu(.add, .qword, .rax, RegisterMap.scratch)
+        asm.jmp(done)
+        asm.bind(missing)
+        asm.alu(.xor, .dword, .rax, .rax)
+        asm.bind(done)
     }
 
     /// The address of a helper's C function.

@@ -55,15 +55,24 @@ struct ProgramCompiler {
     var callTargets: Set<UInt64> = []
     /// BPF registers (bit n = rN) whose upper 32 bits are known to be zero here.
     var zeroExtended: UInt16 = 0
+    /// The value of each BPF register where it is a known constant (set by `lddw` or `mov`).
+    var constants: [UInt64?] = Array(repeating: nil, count: 11)
+    /// The maps of the program's object (whose array lookups may be compiled inline).
+    let maps: [Map]
+    /// The id the standard `map_lookup_elem` has in the program's helpers, if it is bound.
+    let lookupHelperID: Int32?
     /// The state of the blinding keys' generator.
     private var keyState: UInt64
 
     /// Where the entry stub starts: the C-callable entry.
     private(set) var entryPosition: X86Assembler.Position
 
-    init(program: Program, shape: ProgramShape, helpers: HelperTable, faultSafeLoads: Set<Int>, options: JITOptions,
-         features: CPUFeatures, farCalls: Bool, into assembler: X86Assembler)
+    init(program: Program, shape: ProgramShape, helpers: HelperTable, maps: [Map], faultSafeLoads: Set<Int>,
+         options: JITOptions, features: CPUFeatures, farCalls: Bool, into assembler: X86Assembler)
     {
+        self.maps = maps
+        let standardLookup = StandardHelpers.table[1]?.function.map { unsafeBitCast($0, to: UnsafeRawPointer.self) }
+        lookupHelperID = helpers[1]?.function.map { unsafeBitCast($0, to: UnsafeRawPointer.self) } == standardLookup ? 1 : nil
         asm = assembler
         entryPosition = assembler.position
         self.program = program
@@ -73,8 +82,12 @@ struct ProgramCompiler {
         self.options = options
         self.features = features
         self.farCalls = farCalls
-        tailCallID = helpers.all.first { $0.operation == .tailCall }?.id
-        loopID = helpers.all.first { $0.operation == .loop }?.id
+        func engineID(_ operation: EngineOperation) -> Int32? {
+            let id = helpers.id(of: operation)
+            return id == .max ? nil : Int32(id)
+        }
+        tailCallID = engineID(.tailCall)
+        loopID = engineID(.loop)
         unwindID = helpers.unwindHelperID
         var unwinds = false
         for (_, operation) in program.operations {
@@ -94,8 +107,13 @@ struct ProgramCompiler {
         unwindLabel = asm.newLabel()
         trapLabel = asm.newLabel()
         function = shape.functions[0]
-        var seed = SystemRandomNumberGenerator()
-        keyState = seed.next()
+        // Blinding keys come from the system's generator (not needed, and not asked for, otherwise).
+        if options.blindsConstants {
+            var seed = SystemRandomNumberGenerator()
+            keyState = seed.next()
+        } else {
+            keyState = 0
+        }
     }
 
     // MARK: Program
@@ -176,17 +194,25 @@ struct ProgramCompiler {
             asm.mov(.qword, .rbp, .rsp)
         }
         if frameAdjustment > 0 { asm.alu(.sub, .qword, .rsp, immediate: frameAdjustment) }
-        zeroExtended = 0
+        forgetRegisters()
         var index = function.start
         while index < function.end {
             guard let operation = operationAt(index) else { index += 1; continue }
             if shape.isJumpTarget[index] {
                 asm.bind(label(index))
-                zeroExtended = 0
+                forgetRegisters()
             }
             slotPositions[index] = asm.position
+            let next = index + operation.slotCount
+            if next < function.end, !shape.isJumpTarget[next], let following = operationAt(next),
+               compileFused(operation, following, at: index)
+            {
+                slotPositions[next] = asm.position
+                index = next + following.slotCount
+                continue
+            }
             try compile(operation, at: index)
-            index += operation.slotCount
+            index = next
         }
         asm.bind(exitLabel)
         emitEpilogue()
@@ -215,7 +241,52 @@ struct ProgramCompiler {
 
     // MARK: Instructions
 
+    /// What is known of registers in straight-line code is forgotten where control flow joins.
+    private mutating func forgetRegisters() {
+        zeroExtended = 0
+        constants = Array(repeating: nil, count: 11)
+    }
+
+    /// Two operations compiled as one instruction sequence (the second is not a jump target):
+    /// a conditional jump over an unconditional one becomes the opposite conditional jump
+    /// (loops as clang writes them); `rX = rY; rX += imm` becomes `lea`. Returns false when
+    /// the pair is not one of these.
+    private mutating func compileFused(_ first: Operation, _ second: Operation, at index: Int) -> Bool {
+        switch (first, second) {
+        case let (.branch(condition, width, dst, source, 1), .jump(offset)):
+            let code = compare(condition, width, dst: dst, source: source)
+            asm.j(code.negated, label(index + 2 + Int(offset)))
+            return true
+        case let (.alu(.mov, .bits64, dst, .register(src)), .alu(.add, .bits64, dst2, .immediate(value)))
+            where dst == dst2 && !options.blindsConstants:
+            asm.lea(reg(dst), MemoryOperand(reg(src), value))
+        case let (.alu(.mov, .bits64, dst, .register(src)), .alu(.add, .bits64, dst2, .register(addend)))
+            where dst == dst2 && addend != dst:
+            asm.lea(reg(dst), MemoryOperand(reg(src), index: reg(addend), scale: 1))
+        default:
+            return false
+        }
+        // The `lea` forms: dst is written.
+        if case let .alu(_, _, dst, _) = first {
+            setZeroExtended(dst, false)
+            constants[Int(dst.rawValue)] = nil
+        }
+        return true
+    }
+
     private mutating func compile(_ operation: Operation, at index: Int) throws(JITError) {
+        var written = ProgramShape.registersWritten(by: operation)
+        defer {
+            while written != 0 {
+                constants[written.trailingZeroBitCount] = nil
+                written &= written - 1
+            }
+            switch operation {
+            case let .loadImmediate64(.immediate, dst, value): constants[Int(dst.rawValue)] = value
+            case let .alu(.mov, .bits64, dst, .immediate(value)): constants[Int(dst.rawValue)] = UInt64(bitPattern: Int64(value))
+            default: break
+            }
+        }
         switch operation {
         case let .alu(op, width, dst, source):
             compileALU(op, width, dst: dst, source: source)

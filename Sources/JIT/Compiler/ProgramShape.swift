@@ -30,18 +30,19 @@ struct ProgramShape {
     /// it every function gets the whole 512 bytes.
     init(_ program: Program, stackDepths: [Int]?) throws(JITError) {
         let count = program.instructions.count
-        var starts: Set<Int> = [0]
+        var isStart = [Bool](repeating: false, count: count)
+        isStart[0] = true
         var isJumpTarget = [Bool](repeating: false, count: count)
         // Edges of the call graph: (calling slot, called function start).
         var calls: [(Int, Int)] = []
         for (index, operation) in program.operations {
             switch operation {
             case .call(.local(let offset)):
-                starts.insert(index + 1 + Int(offset))
+                isStart[index + 1 + Int(offset)] = true
                 calls.append((index, index + 1 + Int(offset)))
             case .loadImmediate64(.codeAddress, _, let value):
                 let target = index + 1 + Int(Int32(truncatingIfNeeded: value))
-                starts.insert(target)
+                isStart[target] = true
                 calls.append((index, target))
             case .loadImmediate64(let kind, _, _) where kind != .immediate:
                 throw JITError(.unresolvedLoadImmediate(kind), at: index)
@@ -53,17 +54,19 @@ struct ProgramShape {
                 break
             }
         }
-        let sorted = starts.sorted()
         var functionOfSlot = [Int](repeating: 0, count: count)
         var functions: [Function] = []
-        for (number, start) in sorted.enumerated() {
-            let end = number + 1 < sorted.count ? sorted[number + 1] : count
-            for slot in start..<end { functionOfSlot[slot] = number }
-            isJumpTarget[start] = true
-            var function = Function(start: start, end: end)
+        for slot in 0..<count {
+            if isStart[slot] {
+                if let last = functions.indices.last { functions[last] = Function(start: functions[last].start, end: slot) }
+                functions.append(Function(start: slot, end: count))
+                isJumpTarget[slot] = true
+            }
+            functionOfSlot[slot] = functions.count - 1
+        }
+        for number in functions.indices {
             let depth = stackDepths.flatMap { number < $0.count ? $0[number] : nil } ?? Interpreter.stackFrameSize
-            function.stackSize = (depth + 7) / 8 * 8
-            functions.append(function)
+            functions[number].stackSize = (depth + 7) / 8 * 8
         }
 
         var mentioned = [UInt16](repeating: 0, count: functions.count)
@@ -86,20 +89,25 @@ struct ProgramShape {
             default: throw JITError(.fallsIntoNextFunction, at: functions[number].end - 1)
             }
             functions[number].usesFramePointer = mentioned[number] & (1 << 10) != 0
-            functions[number].savedRegisters = (6...9).filter { mentioned[number] & (1 << $0) != 0 }
-                .map { RegisterMap.x86[$0] }
+            for register in 6...9 where mentioned[number] & (1 << register) != 0 {
+                functions[number].savedRegisters.append(RegisterMap.x86[register])
+            }
         }
         self.functions = functions
         self.functionOfSlot = functionOfSlot
         self.isJumpTarget = isJumpTarget
+        if functions.count > 1 { try Self.checkCalls(calls, functions: functions, functionOfSlot: functionOfSlot) }
+    }
 
-        // Calls and callbacks form no cycle, and no chain nests more frames than a run allows.
-        var callees = [Set<Int>](repeating: [], count: functions.count)
-        for (slot, target) in calls { callees[functionOfSlot[slot]].insert(functionOfSlot[target]) }
-        var frames = [Int?](repeating: nil, count: functions.count)
+    /// Calls and callbacks form no cycle, and no chain nests more frames than a run allows.
+    private static func checkCalls(_ calls: [(Int, Int)], functions: [Function], functionOfSlot: [Int]) throws(JITError) {
+        var callees = [[Int]](repeating: [], count: functions.count)
+        for (slot, target) in calls { callees[functionOfSlot[slot]].append(functionOfSlot[target]) }
+        // Frames on the deepest chain from each function (0: not yet known), computed depth first.
+        var frames = [Int](repeating: 0, count: functions.count)
         var onPath = [Bool](repeating: false, count: functions.count)
         func depth(_ function: Int) throws(JITError) -> Int {
-            if let known = frames[function] { return known }
+            if frames[function] != 0 { return frames[function] }
             if onPath[function] { throw JITError(.recursion, at: functions[function].start) }
             onPath[function] = true
             var deepest = 0
@@ -113,6 +121,19 @@ struct ProgramShape {
             if nested > Interpreter.maximumCallDepth {
                 throw JITError(.callChainTooDeep(frames: nested, limit: Interpreter.maximumCallDepth))
             }
+        }
+    }
+
+    /// The registers an operation writes (bit n = rN); calls write r0-r5 (r1-r5 become unknown).
+    static func registersWritten(by operation: Operation) -> UInt16 {
+        switch operation {
+        case let .alu(_, _, dst, _), let .negate(_, dst), let .moveSignExtend(_, dst, _, _), let .byteSwap(_, dst, _),
+             let .loadImmediate64(_, dst, _), let .load(_, dst, _, _, _):
+            return 1 << dst.rawValue
+        case let .atomic(op, fetch, _, _, src, _):
+            return op == .cmpxchg ? 1 : fetch ? 1 << src.rawValue : 0
+        case .call: return 0x3f
+        case .storeImmediate, .store, .jump, .jumpLong, .branch, .exit: return 0
         }
     }
 
