@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BPFVMTests", dependencies: ["BPFVM", "TestSupport"]),
         // The x86-64 assembler against llvm-mc, and JIT-compiled programs against the interpreter.
-        .testTarget(name: "JITTests", dependencies: ["JIT", "BPFVM", "Verifier"]),
+        .testTarget(name: "JITTests", dependencies: ["JIT", "BPFVM", "Verifier", "TestSupport"], exclude: ["Programs"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "BPFVM"]),
         // Programs/ holds the C sources the BTF tests of BPFVMTests and BTFDumpTests compile.
         .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM", "TestSupport"], exclude: ["Programs"]),
