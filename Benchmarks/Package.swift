@@ -26,7 +26,7 @@ let package = Package(
                 .product(name: "JIT", package: "bpfrun"),
             ]
         ),
-        .executableTarget(name: "BenchmarkTable", dependencies: ["Workloads", .product(name: "JIT", package: "bpfrun")]),
+        .executableTarget(name: "BenchmarkTable", dependencies: ["Workloads"]),
         .executableTarget(
             name: "JITBench",
             dependencies: ["Workloads", .product(name: "Benchmark", package: "benchmark")],

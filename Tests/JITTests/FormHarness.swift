@@ -16,6 +16,8 @@ struct FormHarness {
         case input(Int)
         /// A pointer `offset` bytes into the memory.
         case pointer(Int32)
+        /// The 8 bytes of the memory at `offset`.
+        case contents(Int16)
     }
 
     static let outputs = 96, taken = 176, scratchOffset: Int32 = 512, memorySize = 768
@@ -36,6 +38,8 @@ struct FormHarness {
             case .pointer(let offset)?:
                 code.append(.alu(.mov, .bits64, dst: register, source: .register(.r1)))
                 code.append(.alu(.add, .bits64, dst: register, source: .immediate(offset)))
+            case .contents(let offset)?:
+                code.append(.load(.doubleWord, dst: register, src: .r1, offset: offset, signExtend: false))
             case nil:
                 code.append(.load(.doubleWord, dst: register, src: .r1, offset: Int16(16 + 8 * Int(register.rawValue)),
                                   signExtend: false))

@@ -147,16 +147,19 @@ struct InstructionForm: CustomStringConvertible, Sendable {
     ]
 
     /// Every atomic at both sizes, with the address and operand in registers that meet rax
-    /// (which `cmpxchg` and the fetch loops use) on either side; cmpxchg both matching and not.
+    /// (which `cmpxchg` and the fetch loops use) on either side; cmpxchg with r0 matching the
+    /// memory and not.
     static let atomics: [InstructionForm] = AtomicOperation.allCases.flatMap { op in
         [MemorySize.word, .doubleWord].flatMap { size in
             (op.alwaysFetches ? [true] : [false, true]).map { fetch in
                 InstructionForm(name: "atomic \(op)\(fetch && !op.alwaysFetches ? " fetch" : "") \(size)") {
                     let pairs: [(Register, Register)] = [(.r1, .r2), (.r0, .r2), (.r2, .r0), (.r3, .r4), (.r6, .r9)]
                     for (dst, src) in pairs {
-                        for comparand in [Setup.input(0), .input(1)] where op == .cmpxchg || comparand == .input(0) {
+                        for matching in [false, true] where op == .cmpxchg || !matching {
                             var setup: [Register: FormHarness.Setup] = [dst: .pointer(FormHarness.scratchOffset), src: .input(0)]
-                            if op == .cmpxchg && dst != .r0 && src != .r0 { setup[.r0] = comparand == .input(0) ? .input(0) : .input(1) }
+                            if op == .cmpxchg && dst != .r0 && src != .r0 {
+                                setup[.r0] = matching ? .contents(Int16(FormHarness.scratchOffset) + 8) : .input(1)
+                            }
                             try FormHarness(.atomic(op, fetch: fetch, size, dst: dst, src: src, offset: 8), setup: setup)
                                 .check(edgeValues.prefix(6).map { ($0, $0 &+ 3) }, "\(op) [r\(dst.rawValue)+8], r\(src.rawValue)")
                         }
@@ -166,7 +169,6 @@ struct InstructionForm: CustomStringConvertible, Sendable {
         }
     }
 
-    enum Setup: Equatable { case input(Int) }
 }
 
 /// dst holds input 0 and src input 1 (both input 0 when they are the same register).

@@ -11,6 +11,20 @@ extension X86Assembler {
         case rol = 0, ror = 1, shl = 4, shr = 5, sar = 7
     }
 
+    /// An instruction with an immediate operand: the `short` opcode with an imm8 when the value
+    /// fits a signed byte, else the `long` one with an imm32.
+    mutating func instruction(short: UInt8, long: UInt8, size: OperandSize, reg: UInt8, _ rm: Operand,
+                              immediate: Int32)
+    {
+        if let small = Int8(exactly: immediate) {
+            instruction(short, size: size, reg: reg, rm)
+            byte(UInt8(bitPattern: small))
+        } else {
+            instruction(long, size: size, reg: reg, rm)
+            int32(immediate)
+        }
+    }
+
     // MARK: Moves
 
     /// `mov dst, src` between registers (any size).
@@ -107,16 +121,12 @@ extension X86Assembler {
     package mutating func alu(_ operation: ArithmeticOperation, _ size: OperandSize, _ dst: X86Register,
                               immediate: Int32)
     {
-        if let small = Int8(exactly: immediate) {
-            instruction(0x83, size: size, reg: operation.rawValue, .register(dst))
-            byte(UInt8(bitPattern: small))
-        } else if dst == .rax {
+        if dst == .rax && Int8(exactly: immediate) == nil {
             if size == .qword { byte(0x48) }
             byte(operation.rawValue << 3 | 0x05)
             int32(immediate)
         } else {
-            instruction(0x81, size: size, reg: operation.rawValue, .register(dst))
-            int32(immediate)
+            instruction(short: 0x83, long: 0x81, size: size, reg: operation.rawValue, .register(dst), immediate: immediate)
         }
     }
 
@@ -131,13 +141,7 @@ extension X86Assembler {
     package mutating func alu(_ operation: ArithmeticOperation, _ size: OperandSize, _ dst: MemoryOperand,
                               immediate: Int32)
     {
-        if let small = Int8(exactly: immediate) {
-            instruction(0x83, size: size, reg: operation.rawValue, .memory(dst))
-            byte(UInt8(bitPattern: small))
-        } else {
-            instruction(0x81, size: size, reg: operation.rawValue, .memory(dst))
-            int32(immediate)
-        }
+        instruction(short: 0x83, long: 0x81, size: size, reg: operation.rawValue, .memory(dst), immediate: immediate)
     }
 
     /// `test a, b` (dword or qword).
@@ -163,13 +167,7 @@ extension X86Assembler {
 
     /// `imul dst, src, imm` (dword or qword), imm8 when the value fits.
     package mutating func imul(_ size: OperandSize, _ dst: X86Register, _ src: X86Register, immediate: Int32) {
-        if let small = Int8(exactly: immediate) {
-            instruction(0x6b, size: size, reg: dst.rawValue, .register(src))
-            byte(UInt8(bitPattern: small))
-        } else {
-            instruction(0x69, size: size, reg: dst.rawValue, .register(src))
-            int32(immediate)
-        }
+        instruction(short: 0x6b, long: 0x69, size: size, reg: dst.rawValue, .register(src), immediate: immediate)
     }
 
     /// `neg r` (dword or qword).

@@ -64,9 +64,6 @@ package struct X86Assembler {
         labels[Int(label.id)] = position
     }
 
-    /// Whether `label` has been bound.
-    package func isBound(_ label: Label) -> Bool { labels[Int(label.id)] != nil }
-
     // MARK: Encoding primitives
 
     @inline(__always) mutating func byte(_ value: UInt8) { bytes.append(value) }
