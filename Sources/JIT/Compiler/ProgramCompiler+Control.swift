@@ -47,7 +47,7 @@ extension ProgramCompiler {
             compileArrayLookup(map)
         } else {
             guard let function = helpers[id]?.function else { throw JITError(.unknownHelper(id), at: index) }
-            callHelper(address(of: function))
+            callHelper(Self.address(of: function))
             if id == unwindID {
                 // The unwind helper ends the whole run when it returns 0 (r0 is then 0).
                 asm.test(.qword, .rax, .rax)
@@ -86,7 +86,7 @@ extension ProgramCompiler {
     }
 
     /// The address of a helper's C function.
-    func address(of function: HelperFunction) -> UInt64 {
+    static func address(of function: HelperFunction) -> UInt64 {
         UInt64(UInt(bitPattern: unsafeBitCast(function, to: UnsafeRawPointer.self)))
     }
 

@@ -71,8 +71,8 @@ struct ProgramCompiler {
          options: JITOptions, features: CPUFeatures, farCalls: Bool, into assembler: X86Assembler)
     {
         self.maps = maps
-        let standardLookup = StandardHelpers.table[1]?.function.map { unsafeBitCast($0, to: UnsafeRawPointer.self) }
-        lookupHelperID = helpers[1]?.function.map { unsafeBitCast($0, to: UnsafeRawPointer.self) } == standardLookup ? 1 : nil
+        let standardLookup = StandardHelpers.table[1]?.function.map(Self.address(of:))
+        lookupHelperID = standardLookup != nil && helpers[1]?.function.map(Self.address(of:)) == standardLookup ? 1 : nil
         asm = assembler
         entryPosition = assembler.position
         self.program = program
@@ -130,7 +130,7 @@ struct ProgramCompiler {
             dataPosition = asm.position
             asm.bind(helperTableLabel)
             for id in 0..<helperTableCount {
-                asm.data(helpers[Int32(id)]?.function.map { UInt64(UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self))) } ?? 0)
+                asm.data(helpers[Int32(id)]?.function.map(Self.address(of:)) ?? 0)
             }
         }
     }
