@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "BPFVM", targets: ["BPFVM"]),
+        .library(name: "Verifier", targets: ["Verifier"]),
         .library(name: "Conformance", targets: ["Conformance"]),
         .executable(name: "bpfrun", targets: ["bpfrun"]),
     ],
@@ -21,7 +22,9 @@ let package = Package(
             name: "BPFVM",
             dependencies: ["CSystemShims", .product(name: "Atomics", package: "swift-atomics")]
         ),
-        .target(name: "Conformance", dependencies: ["BPFVM"]),
+        // Proves programs safe (abstract interpretation of every path, as the kernel's verifier).
+        .target(name: "Verifier", dependencies: ["BPFVM"]),
+        .target(name: "Conformance", dependencies: ["BPFVM", "Verifier"]),
         // libbpf (libbpf-dev), for the C-syntax BTF dump.
         .systemLibrary(
             name: "CLibBPF",
@@ -36,6 +39,7 @@ let package = Package(
             name: "bpfrun",
             dependencies: [
                 "BPFVM",
+                "Verifier",
                 "Conformance",
                 "BTFDump",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,4 +1,5 @@
 import BPFVM
+import Verifier
 
 /// Runs bpf_conformance tests in the interpreter, in checked and then trusted mode.
 ///
@@ -82,6 +83,15 @@ public struct ConformanceRunner: Sendable {
             interpreter = try Interpreter(program: program, helpers: Self.helpers)
         } catch {
             return .failure(.cannotLoad(error))
+        }
+        if modes.contains(.trusted) {
+            let environment = VerificationEnvironment(context: .memory(size: memory.count, lengthInR2: true),
+                                                      helpers: Self.helpers)
+            do throws(VerifierError) {
+                _ = try Verifier().verify(program, in: environment)
+            } catch {
+                return .failure(.rejectedByVerifier(error))
+            }
         }
         var results: [(Mode, UInt64)] = []
         for mode in modes.sorted(by: { $0 == .checked && $1 == .trusted }) {

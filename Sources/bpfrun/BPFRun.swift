@@ -11,7 +11,7 @@ struct BPFRun: ParsableCommand {
         commandName: "bpfrun",
         abstract: "A userspace eBPF runtime: load, inspect, run and test BPF programs.",
         subcommands: [Assemble.self, Disassemble.self, Run.self, Inspect.self, Dump.self, BTFCommand.self,
-                      ConformanceCommand.self, Bench.self]
+                      ConformanceCommand.self, Bench.self, Verify.self]
     )
 
     /// Runs the command; any error becomes one line on stderr (`bpfrun: ...`) and a non-zero exit.
