@@ -27,33 +27,6 @@ enum Verdict: CustomStringConvertible {
     }
 }
 
-/// C compiled for the tests: the host's BTF (progs/host_types.c, which defines the hooks'
-/// prototypes the verifier types hook contexts by) and the programs of `Programs/`.
-enum CompiledPrograms {
-    static let clang = "/opt/swift/usr/bin/clang"
-    static let isAvailable = FileManager.default.isExecutableFile(atPath: clang)
-    static let unavailable: Comment = "needs /opt/swift/usr/bin/clang to compile the host's BTF and Programs/*.c"
-
-    static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    static let programsDirectory = testsDirectory.appendingPathComponent("Programs")
-    static let progsDirectory = CompiledFixtures.packageDirectory.appendingPathComponent("progs")
-
-    static func object(_ source: URL) throws -> Object {
-        let url = try CompiledFixtures.object(
-            compiling: source, clang: clang,
-            arguments: ["-O2", "-g", "-target", "bpf", "-mcpu=v3", "-Wall", "-Werror",
-                        "-I/usr/include/x86_64-linux-gnu", "-I\(progsDirectory.path)/include"],
-            folder: "verifier-programs")
-        return try Object(bytes: [UInt8](try Data(contentsOf: url)), name: source.deletingPathExtension().lastPathComponent)
-    }
-
-    /// The BTF of progs/host_types.c.
-    static func hostBTF() throws -> BTF {
-        try #require(try object(progsDirectory.appendingPathComponent("host_types.c")).btf,
-                     "progs/host_types.c compiled without BTF")
-    }
-}
-
 /// Verifies one assembly case: its verdict.
 func verdict(of testCase: VerifierCase, hostBTF: BTF?) throws -> Verdict {
     let instructions = try Assembler.assemble(testCase.source)
@@ -125,53 +98,4 @@ struct VerifierCaseTests {
     func cProgramsParse() {
         #expect(CProgramCase.all.errors.map(\.description) == [])
     }
-}
-
-/// One program of a C file under `Programs/`, with the verdict a `// expect NAME: accept` or
-/// `// expect NAME: reject MESSAGE` comment of that file gives it.
-struct CProgramCase: Sendable, CustomTestStringConvertible {
-    let source: URL
-    let program: String
-    let expectation: Expectation
-
-    var testDescription: String { "\(source.lastPathComponent) \(program)" }
-
-    /// The expectations of every `Programs/*.c`, and the lines that could not be read.
-    static let all: (cases: [CProgramCase], errors: [CaseFileError]) = {
-        var cases: [CProgramCase] = []
-        var errors: [CaseFileError] = []
-        let directory = CompiledPrograms.programsDirectory
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
-            .filter { $0.hasSuffix(".c") }.sorted()
-        for name in names {
-            let source = directory.appendingPathComponent(name)
-            guard let text = try? String(contentsOf: source, encoding: .utf8) else {
-                errors.append(CaseFileError(file: name, line: 0, reason: "cannot read"))
-                continue
-            }
-            var found = 0
-            for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-            where line.hasPrefix("// expect ") {
-                let body = line.dropFirst("// expect ".count)
-                guard let colon = body.firstIndex(of: ":") else {
-                    errors.append(CaseFileError(file: name, line: offset + 1, reason: "expected `// expect NAME: VERDICT`"))
-                    continue
-                }
-                let verdict = body[body.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                let expectation: Expectation
-                if verdict == "accept" {
-                    expectation = .accept
-                } else if verdict.hasPrefix("reject ") {
-                    expectation = .reject(String(verdict.dropFirst(7)))
-                } else {
-                    errors.append(CaseFileError(file: name, line: offset + 1, reason: "expected accept or reject MESSAGE, found '\(verdict)'"))
-                    continue
-                }
-                cases.append(CProgramCase(source: source, program: String(body[..<colon]), expectation: expectation))
-                found += 1
-            }
-            if found == 0 { errors.append(CaseFileError(file: name, line: 0, reason: "no `// expect NAME: VERDICT` line")) }
-        }
-        return (cases, errors)
-    }()
 }
