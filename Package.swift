@@ -53,7 +53,8 @@ let package = Package(
         .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM", "TestSupport"], exclude: ["Programs"]),
         // Loads, links and runs the objects of progs/ (built by `make -C progs`).
         .testTarget(name: "ObjectTests", dependencies: ["BPFVM"]),
-        // The verifier's corpus: Cases/*.cases (assembly) and Programs/*.c (compiled at test time).
+        // The verifier: its scalar domain against concrete semantics, and its corpus of programs
+        // with verdicts: Cases/*.cases (assembly) and Programs/*.c (compiled at test time).
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "BPFVM", "TestSupport"],
                     exclude: ["Cases", "Programs"]),
         // Runs the bpfrun executable itself.

@@ -84,17 +84,19 @@ public struct ConformanceRunner: Sendable {
         } catch {
             return .failure(.cannotLoad(error))
         }
-        if modes.contains(.trusted) {
-            let environment = VerificationEnvironment(context: .memory(size: memory.count, lengthInR2: true),
-                                                      helpers: Self.helpers)
-            do throws(VerifierError) {
-                _ = try Verifier().verify(program, in: environment)
-            } catch {
-                return .failure(.rejectedByVerifier(error))
-            }
-        }
         var results: [(Mode, UInt64)] = []
         for mode in modes.sorted(by: { $0 == .checked && $1 == .trusted }) {
+            // Trusted mode runs only what the verifier proved safe (after checked mode, so that a
+            // program that traps there is reported for its trap).
+            if mode == .trusted {
+                let environment = VerificationEnvironment(context: .memory(size: memory.count, lengthInR2: true),
+                                                          helpers: Self.helpers)
+                do throws(VerifierError) {
+                    _ = try Verifier().verify(program, in: environment)
+                } catch {
+                    return .failure(.rejectedByVerifier(error))
+                }
+            }
             var bytes = memory
             let result: Result<UInt64, ExecutionError> = bytes.withUnsafeMutableBytes { buffer in
                 let input = buffer.count == 0 ? nil : buffer

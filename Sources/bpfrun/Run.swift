@@ -1,6 +1,7 @@
 import ArgumentParser
 import BPFVM
 import Conformance
+import Verifier
 
 /// `bpfrun run`: run a program in the interpreter and print r0, its printk output, the maps it
 /// changed and the run time.
@@ -12,8 +13,9 @@ struct Run: ParsableCommand {
             (r1) is the memory given: --ctx-args fills u64 argument slots (for fentry/fexit/fmod_ret/lsm \
             programs the slot after the arguments is the return value), --mem/--mem-file give raw bytes. \
             r2 holds the context's length. For raw instructions or assembly, r1 and r2 are the memory and \
-            its length and helper 5 is the conformance suite's unwind helper. Programs run in checked mode \
-            unless --trusted is given: there is no verifier yet to vouch for them.
+            its length and helper 5 is the conformance suite's unwind helper. The program is verified first \
+            (for the context given) and runs unchecked once proven safe; a program the verifier rejects does \
+            not run, unless --checked runs it in checked mode (every access checked, no verification).
             """)
 
     @Argument(help: "The program: a BPF object file, a raw file of 8-byte slots, or bpf_conformance assembly text.")
@@ -34,14 +36,13 @@ struct Run: ParsableCommand {
     @Option(help: "Resolve CO-RE relocations against the BTF of this file (an object, or raw BTF) instead of the object's own.")
     var targetBTF: String?
 
-    @Flag(help: "Check every memory access, register read, helper argument and the instruction budget (the default).")
+    @Flag(help: "Run without verifying, in checked mode: every memory access, register read and helper argument is checked and an instruction budget stops runaway loops.")
     var checked = false
 
-    @Flag(help: "Run without any check: only for programs known to be safe, since an unsafe one can crash bpfrun.")
-    var trusted = false
+    @Option(help: "The host BTF (an object file or raw BTF) that defines the hooks fentry/fexit/fmod_ret/lsm programs attach to (for verifying them).")
+    var hostBTF: String?
 
     func validate() throws {
-        if checked && trusted { throw ValidationError("give either --checked or --trusted, not both") }
         if [mem, memFile, ctxArgs].compactMap({ $0 }).count > 1 {
             throw ValidationError("give at most one of --mem, --mem-file and --ctx-args")
         }
@@ -62,7 +63,14 @@ struct Run: ParsableCommand {
         } catch {
             throw CommandError("\(file): \(error)")
         }
-        let checked = !trusted
+        if !checked {
+            let environment = VerificationEnvironment(context: .memory(size: memory.count, lengthInR2: true),
+                                                      helpers: ConformanceRunner.helpers)
+            do { _ = try Verifier().verify(program, in: environment) } catch {
+                throw CommandError("\(file): the verifier rejects the program: \(error) (--checked runs it in checked mode)")
+            }
+        }
+        let checked = self.checked
         let (result, elapsed) = memory.withUnsafeMutableBytes { buffer in
             let input = buffer.count == 0 ? nil : buffer
             return Self.timed { () throws(ExecutionError) -> UInt64 in
@@ -105,12 +113,20 @@ struct Run: ParsableCommand {
         } catch {
             throw CommandError("\(file): \(error)")
         }
+        var verified: VerifiedProgram? = nil
+        if !checked {
+            do {
+                verified = try program.verify(contextSize: memory.count, hostBTF: try hostBTF.map(InputFiles.btf(at:)))
+            } catch {
+                throw CommandError("\(file): the verifier rejects '\(name)': \(error) (--checked runs it in checked mode)")
+            }
+        }
         let before = MapSnapshot(loaded)
-        let checked = !trusted
         // Each kind gets the context a kernel test run gives it: an xdp_md over the packet for
         // xdp, the memory itself otherwise.
         let (result, elapsed) = Self.timed { () throws(TestRunError) -> UInt64 in
-            try program.testRun(input: memory, checked: checked).result
+            if let verified { return try verified.testRun(input: memory).result }
+            return try program.testRun(input: memory).result
         }
         let r0: UInt64
         switch result {

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// C compiled for the tests: the host's BTF (progs/host_types.c, which defines the hooks'
+/// C compiled for the tests: the host's BTF (progs/host_hooks.c, which defines the hooks'
 /// prototypes the verifier types hook contexts by) and the programs of `Programs/`.
 enum CompiledPrograms {
     static let clang = "/opt/swift/usr/bin/clang"
@@ -23,10 +23,10 @@ enum CompiledPrograms {
         return try Object(bytes: [UInt8](try Data(contentsOf: url)), name: source.deletingPathExtension().lastPathComponent)
     }
 
-    /// The BTF of progs/host_types.c, compiled once per test run.
+    /// The BTF of progs/host_hooks.c (the hooks' prototypes and types), compiled once per test run.
     static func hostBTF() throws -> BTF {
-        try #require(try compiledHostBTF.get(), "progs/host_types.c compiled without BTF")
+        try #require(try compiledHostBTF.get(), "progs/host_hooks.c compiled without BTF")
     }
 
-    private static let compiledHostBTF = Result { try object(progsDirectory.appendingPathComponent("host_types.c")).btf }
+    private static let compiledHostBTF = Result { try object(progsDirectory.appendingPathComponent("host_hooks.c")).btf }
 }

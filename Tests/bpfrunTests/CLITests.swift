@@ -137,7 +137,8 @@ struct CLITests {
             "  send: 10.0.0.1:443 len=100 ret=60",
             "  short send: 60 of 100",
         ])
-        let counter = try CLI.run(["run", "progs/build/hash_counter.o", "--ctx-args", "0x0a000001,443,100,100"])
+        let counter = try CLI.run(["run", "progs/build/hash_counter.o", "--ctx-args", "0x0a000001,443,100,100",
+                                   "--host-btf", "progs/build/host_hooks.o"])
         expectRunOutput(counter, lines: [
             "r0 = 0 (0x0, as int: 0)",
             "maps changed:",

@@ -93,12 +93,15 @@ struct Scalar: Hashable, Sendable {
         }
         if b64.smin >= Int64(Int32.min) && b64.smax <= Int64(Int32.max) {
             // The value is its own low 32 bits sign-extended.
-            b32.smin = max(b32.smin, Int32(b64.smin))
-            b32.smax = min(b32.smax, Int32(b64.smax))
-        }
-        if b64.smin >> 32 == b64.smax >> 32 {
             b32.smin = max(b32.smin, Int32(truncatingIfNeeded: b64.smin))
             b32.smax = min(b32.smax, Int32(truncatingIfNeeded: b64.smax))
+        }
+        if b64.smin >> 32 == b64.smax >> 32 {
+            // Same upper half: the low halves run from smin's to smax's without wrapping.
+            if Int32(truncatingIfNeeded: b64.smin) <= Int32(truncatingIfNeeded: b64.smax) {
+                b32.smin = max(b32.smin, Int32(truncatingIfNeeded: b64.smin))
+                b32.smax = min(b32.smax, Int32(truncatingIfNeeded: b64.smax))
+            }
             if UInt32(truncatingIfNeeded: b64.smin) <= UInt32(truncatingIfNeeded: b64.smax) {
                 b32.umin = max(b32.umin, UInt32(truncatingIfNeeded: b64.smin))
                 b32.umax = min(b32.umax, UInt32(truncatingIfNeeded: b64.smax))
