@@ -11,6 +11,16 @@ enum Verdict: CustomStringConvertible {
     case accepted
     case rejected(String)
 
+    /// The verdict of one verification.
+    init(verifying verify: () throws(VerifierError) -> VerifiedProgram) {
+        do {
+            _ = try verify()
+            self = .accepted
+        } catch {
+            self = .rejected(error.description)
+        }
+    }
+
     func satisfies(_ expectation: Expectation) -> Bool {
         switch (self, expectation) {
         case (.accepted, .accept): true
@@ -48,12 +58,7 @@ func verdict(of testCase: VerifierCase, hostBTF: BTF?) throws -> Verdict {
         let prototype = try HookPrototype(function: try #require(kind.hook), in: btf)
         environment = VerificationEnvironment(kind: kind, context: .hookArguments(prototype), maps: testCase.maps)
     }
-    do {
-        _ = try Verifier().verify(program, in: environment)
-        return .accepted
-    } catch {
-        return .rejected(error.description)
-    }
+    return Verdict { () throws(VerifierError) in try Verifier().verify(program, in: environment) }
 }
 
 @Suite("Verifier cases")
@@ -81,16 +86,12 @@ struct VerifierCaseTests {
           arguments: CProgramCase.all.cases)
     func cProgram(_ testCase: CProgramCase) throws {
         let hostBTF = try CompiledPrograms.hostBTF()
+        // As `bpfrun verify` does: CO-RE offsets from the program's own BTF (the same hooks.h),
+        // hook contexts typed by the host's.
         let loaded = try LoadedObject(try CompiledPrograms.object(testCase.source))
-        try loaded.load(targetBTF: hostBTF)
+        try loaded.load()
         let program = try loaded.program(named: testCase.program)
-        let result: Verdict
-        do {
-            _ = try program.verify(contextSize: 64, hostBTF: hostBTF)
-            result = .accepted
-        } catch {
-            result = .rejected(error.description)
-        }
+        let result = Verdict { () throws(VerifierError) in try program.verify(contextSize: 64, hostBTF: hostBTF) }
         #expect(result.satisfies(testCase.expectation), "expected \(testCase.expectation), \(result)")
     }
 
