@@ -57,7 +57,7 @@ let package = Package(
         // with verdicts: Cases/*.cases (assembly) and Programs/*.c (compiled at test time).
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "BPFVM", "TestSupport"],
                     exclude: ["Cases", "Programs"]),
-        // Runs the bpfrun executable itself.
-        .testTarget(name: "bpfrunTests", dependencies: ["bpfrun"]),
+        // Runs the bpfrun executable itself; Objects/ holds the C sources of the objects it inspects.
+        .testTarget(name: "bpfrunTests", dependencies: ["bpfrun", "TestSupport"], exclude: ["Objects"]),
     ]
 )

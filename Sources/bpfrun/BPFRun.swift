@@ -48,3 +48,15 @@ func writeToStandardError(_ text: String) {
     var text = text
     text.withUTF8 { bytes in _ = Glibc.write(2, bytes.baseAddress, bytes.count) }
 }
+
+/// Writes `bytes` to file descriptor 1, all of them (a failed write, such as to a closed pipe,
+/// ends the output).
+func writeToStandardOutput(_ bytes: UnsafeRawBufferPointer) {
+    var rest = bytes
+    while let base = rest.baseAddress, !rest.isEmpty {
+        let written = Glibc.write(1, base, rest.count)
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        rest = UnsafeRawBufferPointer(rebasing: rest[written...])
+    }
+}

@@ -51,7 +51,7 @@ struct Run: ParsableCommand {
     func run() throws {
         let bytes = try InputFiles.bytes(at: file)
         var memory = try contextBytes()
-        if InputFiles.isELF(bytes) {
+        if ELFSectionTable.isELF(bytes) {
             try runObject(memory: memory)
             return
         }
@@ -104,11 +104,14 @@ struct Run: ParsableCommand {
     private func runObject(memory: [UInt8]) throws {
         let object = try InputFiles.object(at: file)
         let name = try ProgramChoice.name(prog, in: object, file: file)
+        let target = try targetBTF.map { try InputFiles.btf(at: $0).btf }
+        let host = try hostBTF.map { try InputFiles.btf(at: $0).btf }
         let loaded: LoadedObject
         let program: LoadedProgram
         do {
             loaded = try LoadedObject(object)
-            try loaded.load(targetBTF: try targetBTF.map(InputFiles.btf(at:)))
+            // Only this program and what it references: the object's other programs do not matter.
+            try loaded.load(programs: [name], targetBTF: target)
             program = try loaded.program(named: name)
         } catch {
             throw CommandError("\(file): \(error)")
@@ -116,7 +119,7 @@ struct Run: ParsableCommand {
         var verified: VerifiedProgram? = nil
         if !checked {
             do {
-                verified = try program.verify(contextSize: memory.count, hostBTF: try hostBTF.map(InputFiles.btf(at:)))
+                verified = try program.verify(contextSize: memory.count, hostBTF: host)
             } catch {
                 throw CommandError("\(file): the verifier rejects '\(name)': \(error) (--checked runs it in checked mode)")
             }

@@ -39,7 +39,7 @@ struct Verify: ParsableCommand {
     func run() throws {
         let bytes = try InputFiles.bytes(at: file)
         let options = VerifierOptions(logLevel: logLevel)
-        guard InputFiles.isELF(bytes) else {
+        guard ELFSectionTable.isELF(bytes) else {
             if prog != nil { throw CommandError("--prog applies to object files; \(file) is not one") }
             let program = try InputFiles.program(at: file)
             let environment = VerificationEnvironment(context: .memory(size: ctxSize, lengthInR2: true),
@@ -50,11 +50,12 @@ struct Verify: ParsableCommand {
         }
         let object = try InputFiles.object(at: file)
         let names = try prog.map { [try ProgramChoice.name($0, in: object, file: file)] } ?? object.programs.map(\.name)
-        let hostBTF = try hostBTF.map(InputFiles.btf(at:))
+        let hostBTF = try hostBTF.map { try InputFiles.btf(at: $0).btf }
         let loaded: LoadedObject
         do {
             loaded = try LoadedObject(object)
-            try loaded.load()
+            // The programs asked for and what they reference: the object's other programs do not matter.
+            try loaded.load(programs: names)
         } catch {
             throw CommandError("\(file): \(error)")
         }

@@ -69,7 +69,7 @@ struct BadInvocation: CustomTestStringConvertible, Sendable {
         BadInvocation(["disasm", "examples/sum.s", "--syntax", "intel"], usage,
                       "bpfrun: The value 'intel' is invalid for '--syntax <syntax>'. Please provide one of 'llvm' and 'conformance'."),
         BadInvocation(["inspect", "README.md"], 1,
-                      "bpfrun: README.md: ELF: ELF header: not an ELF file (the first 4 bytes are not \\x7fELF)"),
+                      "bpfrun: README.md: ELF header: not an ELF file (the first 4 bytes are not \\x7fELF)"),
         BadInvocation(["asm", "examples/sum.s", "-o", "examples/sum.s"], 1,
                       "bpfrun: -o examples/sum.s would overwrite the input file"),
         BadInvocation(["conformance", "README.md"], 1, "bpfrun: README.md is not a folder"),

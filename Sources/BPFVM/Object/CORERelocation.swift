@@ -215,7 +215,7 @@ enum CORE {
     }
 
     /// A member by name, searching anonymous struct/union members too; returns it with its bit offset.
-    static func findMember(_ btf: BTF, _ members: [BTFMember], named name: String) -> (BTFMember, Int)? {
+    static func findMember(_ btf: BTF, _ members: BTFComponents<BTFMember>, named name: String) -> (BTFMember, Int)? {
         for member in members {
             if member.name == name && !name.isEmpty { return (member, member.bitOffset) }
         }

@@ -10,14 +10,17 @@ public final class LoadedProgram: @unchecked Sendable {
     public let helpers: HelperTable
     private unowned let object: LoadedObject
 
+    /// Where it runs, which decides its context and the helpers it may call.
+    public let kind: ProgramKind
+
     public var name: String { linked.metadata.name }
-    public var kind: ProgramKind { linked.metadata.kind }
 
     /// `constants` gives the provenance of each `lddw` of a map or global variable in `bound`.
-    init(linked: Program, bound: Program, maps: [Map], helpers: HelperTable, constants: [Int: Provenance],
-         object: LoadedObject) throws(LoadError)
+    init(linked: Program, kind: ProgramKind, bound: Program, maps: [Map], helpers: HelperTable,
+         constants: [Int: Provenance], object: LoadedObject) throws(LoadError)
     {
         self.linked = linked
+        self.kind = kind
         self.maps = maps
         self.helpers = helpers
         self.object = object

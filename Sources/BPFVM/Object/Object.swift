@@ -1,8 +1,10 @@
-/// A BPF object file as libbpf reads it, before linking: its entry programs, its BTF-defined
-/// maps, its global-data sections and variables, its license, and its BTF and BTF.ext.
+/// A BPF object file as libbpf reads it, before linking: its entry programs, its maps, its
+/// global-data sections and variables, its license, and its BTF and BTF.ext.
 ///
-/// Building an `Object` validates the ELF container, the BTF, the map definitions and the
-/// program sections; linking a program (`Linker`) resolves its relocations.
+/// Building an `Object` validates the ELF container, the BTF, the map declarations and the
+/// program symbols; it accepts every map type, every program section and the legacy `maps`
+/// section, so that any object can be inspected. Linking a program (`Linker`) resolves its
+/// relocations; what this runtime cannot run is refused when it is loaded (`LoadedObject`).
 public struct Object: Sendable {
     /// The object's name (the file name without `.o`), used to name global-data maps as libbpf does.
     public let name: String
@@ -15,7 +17,7 @@ public struct Object: Sendable {
     public let kernelVersion: UInt32?
     /// The entry programs, in section and then symbol order.
     public let programs: [ProgramEntry]
-    /// The BTF-defined maps of `.maps`, in section order.
+    /// The BTF-defined maps of `.maps`, in section order, then the legacy ones of `maps`.
     public let maps: [MapDeclaration]
     /// The global-data sections, each a one-entry array map.
     public let globalData: [GlobalDataSection]
@@ -25,7 +27,6 @@ public struct Object: Sendable {
         do { elf = try ELFFile(bytes: bytes) } catch { throw .elf(error) }
         self.name = name
         self.elf = elf
-        if elf.section(named: "maps") != nil { throw .legacyMaps }
         var btf: BTF?
         var btfExt: BTFExt?
         do {
@@ -48,11 +49,11 @@ public struct Object: Sendable {
             return data.reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         }
         programs = try Self.entryPrograms(elf)
-        maps = try Self.mapDeclarations(elf, btf)
+        maps = try MapDeclaration.declarations(in: elf, btf: btf)
         globalData = try Self.globalDataSections(elf, btf, objectName: name)
         // Programs refer to maps by name once linked, so two maps must never share one.
         var names = Set<String>()
-        for mapName in maps.map(\.definition.name) + globalData.map(\.mapName) where !names.insert(mapName).inserted {
+        for mapName in maps.map(\.name) + globalData.map(\.mapName) where !names.insert(mapName).inserted {
             throw .invalidMap(name: mapName, reason: "another map of the object has the same name (global-data maps"
                 + " are named after their section, cut to 15 characters as the kernel does)")
         }
@@ -97,105 +98,17 @@ public struct Object: Sendable {
     private static func entryPrograms(_ elf: ELFFile) throws(ObjectError) -> [ProgramEntry] {
         var entries: [ProgramEntry] = []
         for section in elf.sections where section.isExecutable && section.name != ".text" {
-            guard let kind = ProgramKind(section: section.name) else { throw .unknownProgramSection(section.name) }
+            let meaning = ProgramSection(name: section.name)
             let symbols = elf.symbols
                 .filter { $0.sectionIndex == section.index && $0.type == .function && $0.binding != .local }
                 .sorted { $0.value < $1.value }
             for symbol in symbols {
                 let range = try range(of: symbol, in: section, what: "program")
                 entries.append(ProgramEntry(name: symbol.name, section: section.name, sectionIndex: section.index,
-                                            kind: kind, offset: range.lowerBound, size: range.count))
+                                            sectionMeaning: meaning, offset: range.lowerBound, size: range.count))
             }
         }
         return entries
-    }
-
-    private static func mapDeclarations(_ elf: ELFFile, _ btf: BTF?) throws(ObjectError) -> [MapDeclaration] {
-        guard let section = elf.section(named: ".maps") else { return [] }
-        guard let btf else { throw .mapsWithoutBTF }
-        guard let datasec = btf.firstType(named: ".maps"), case .dataSection(_, let variables) = datasec.kind else {
-            throw .invalidMap(name: ".maps", reason: "BTF has no DATASEC '.maps'")
-        }
-        let relocations = elf.relocations(for: section)
-        var declarations: [MapDeclaration] = []
-        for variable in variables {
-            guard let varType = btf.type(variable.type), case .variable(let defType, _) = varType.kind else {
-                throw .invalidMap(name: ".maps", reason: "DATASEC entry \(variable.type) is not a VAR")
-            }
-            let name = varType.name
-            guard let symbol = elf.symbols.first(where: { $0.name == name && $0.sectionIndex == section.index }) else {
-                throw .invalidMap(name: name, reason: "no symbol for the map in '.maps'")
-            }
-            let place = try range(of: symbol, in: section, what: "map")
-            let definition = btf.type(btf.skippingModifiersAndTypedefs(defType))
-            guard let definition, case .structure(_, let members) = definition.kind else {
-                throw .invalidMap(name: name, reason: "its definition is not a struct")
-            }
-            var fields: [String: Int] = [:]
-            var keySize: Int?
-            var valueSize: Int?
-            var initialPrograms: [Int: String] = [:]
-            for member in members {
-                let memberType = btf.skippingModifiersAndTypedefs(member.type)
-                switch member.name {
-                case "type", "max_entries", "map_flags", "key_size", "value_size", "numa_node", "map_extra", "pinning":
-                    // __uint(name, N): a pointer to an array of N ints.
-                    guard case .pointer(let target)? = btf.type(memberType)?.kind,
-                          case .array(_, _, let count)? = btf.type(btf.skippingModifiersAndTypedefs(target))?.kind
-                    else { throw .invalidMap(name: name, reason: "member '\(member.name)' is not a __uint(...)") }
-                    fields[member.name] = count
-                case "key", "value":
-                    guard case .pointer(let target)? = btf.type(memberType)?.kind,
-                          let size = btf.resolvedSize(of: target)
-                    else { throw .invalidMap(name: name, reason: "member '\(member.name)' is not a __type(...)") }
-                    if member.name == "key" { keySize = size } else { valueSize = size }
-                case "values":
-                    // __array(values, ...): initial values filled through .rel.maps.
-                    let start = UInt64(place.lowerBound) + UInt64(member.bitOffset / 8)
-                    let end = UInt64(place.upperBound)
-                    for relocation in relocations where relocation.offset >= start && relocation.offset < end {
-                        let slot = Int(relocation.offset - start) / 8
-                        guard relocation.symbolIndex < elf.symbols.count else { continue }
-                        initialPrograms[slot] = elf.symbols[relocation.symbolIndex].name
-                    }
-                default:
-                    continue  // libbpf ignores members it does not know
-                }
-            }
-            guard let rawType = fields["type"] else { throw .invalidMap(name: name, reason: "no map type") }
-            guard let type = MapType(rawValue: UInt32(rawType)) else {
-                throw .invalidMap(name: name, reason: "map type \(rawType) is not supported")
-            }
-            if let explicit = fields["key_size"], let typed = keySize, explicit != typed {
-                throw .invalidMap(name: name, reason: "key_size \(explicit) disagrees with the key type's size \(typed)")
-            }
-            if let explicit = fields["value_size"], let typed = valueSize, explicit != typed {
-                throw .invalidMap(name: name,
-                                  reason: "value_size \(explicit) disagrees with the value type's size \(typed)")
-            }
-            var resolvedKeySize = keySize ?? fields["key_size"] ?? 0
-            var resolvedValueSize = valueSize ?? fields["value_size"] ?? 0
-            if type == .programArray {
-                resolvedKeySize = resolvedKeySize == 0 ? 4 : resolvedKeySize
-                resolvedValueSize = resolvedValueSize == 0 ? 4 : resolvedValueSize
-            }
-            let mapDefinition = MapDefinition(
-                name: name, type: type, keySize: resolvedKeySize, valueSize: resolvedValueSize,
-                maxEntries: fields["max_entries"] ?? 0, flags: UInt32(truncatingIfNeeded: fields["map_flags"] ?? 0))
-            declarations.append(MapDeclaration(definition: mapDefinition, symbolOffset: place.lowerBound,
-                                               initialPrograms: initialPrograms))
-        }
-        // Each map's capacity is checked when it is created; what creating all of them writes is checked here.
-        var creationBytes = 0
-        for declaration in declarations {
-            creationBytes += declaration.definition.creationBytes
-            guard creationBytes <= MapDefinition.maximumObjectCreationBytes else {
-                throw .invalidMap(name: declaration.definition.name, reason: "the object's maps up to this one"
-                    + " would write \(creationBytes) bytes when created (hash buckets, program array slots), more"
-                    + " than the \(MapDefinition.maximumObjectCreationBytes) one object may")
-            }
-        }
-        return declarations
     }
 
     /// Whether libbpf treats a section of this name as global data.
@@ -269,20 +182,15 @@ public struct ProgramEntry: Hashable, Sendable {
     public let name: String
     public let section: String
     public let sectionIndex: Int
-    public let kind: ProgramKind
+    /// What the section's name says: the kind of program, or why it cannot run here.
+    public let sectionMeaning: ProgramSection
     /// Byte offset of the function in its section.
     public let offset: Int
     /// Byte size of the function.
     public let size: Int
-}
 
-/// A BTF-defined map of the `.maps` section.
-public struct MapDeclaration: Hashable, Sendable {
-    public let definition: MapDefinition
-    /// The map symbol's offset in `.maps`.
-    public let symbolOffset: Int
-    /// For program arrays declared with `__array(values, ...)`: slot index → program name.
-    public let initialPrograms: [Int: String]
+    /// The kind of program, when this runtime can run it.
+    public var kind: ProgramKind? { sectionMeaning.kind }
 }
 
 /// A global-data section (`.data`, `.rodata`, `.bss`, `.data.*`, `.rodata.*`): one array map of one

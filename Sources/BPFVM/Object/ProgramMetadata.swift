@@ -4,7 +4,9 @@
 public struct ProgramMetadata: Hashable, Sendable {
     public var name: String
     public var section: String
-    public var kind: ProgramKind
+    /// The kind of program, or nil when its section names none this runtime runs (a kernel-only section such as
+    /// `freplace/`, or one libbpf does not recognise): such a program links, for inspection, but never loads.
+    public var kind: ProgramKind?
     public var license: String
     /// The functions of the linked program in order: the entry point first, then the appended subprograms.
     public var functions: [FunctionInfo]
@@ -13,7 +15,7 @@ public struct ProgramMetadata: Hashable, Sendable {
     /// The maps (including global-data maps) that `lddw` map forms name by index.
     public var maps: [String]
 
-    public init(name: String, section: String, kind: ProgramKind, license: String = "",
+    public init(name: String, section: String, kind: ProgramKind?, license: String = "",
                 functions: [FunctionInfo] = [], lines: [LineInfo] = [], maps: [String] = [])
     {
         self.name = name
