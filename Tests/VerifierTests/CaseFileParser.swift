@@ -49,7 +49,7 @@ struct CaseFileParser {
     }
 
     private func finish(_ draft: Draft) throws(CaseFileError) -> VerifierCase {
-        let known: Set<String> = ["kind", "map", "expect", "kernel", "note"]
+        let known: Set<String> = ["kind", "map", "expect", "kernel", "note", "pending"]
         for (key, values) in draft.fields where !known.contains(key) {
             throw error(values[0].line, "unknown field '\(key)' (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -65,11 +65,12 @@ struct CaseFileParser {
         let kind = try single("kind")
         let expect = try single("expect")
         let kernel = try single("kernel")
+        let pending = draft.fields["pending"]?.first?.value
         return VerifierCase(
             file: file, line: draft.line, name: draft.name, kind: try parseKind(kind.value, line: kind.line),
             maps: maps, source: draft.code.joined(separator: "\n") + "\n",
             expectation: try parseExpectation(expect.value, line: expect.line),
-            kernel: try parseKernelNote(kernel.value, line: kernel.line))
+            kernel: try parseKernelNote(kernel.value, line: kernel.line), pending: pending)
     }
 
     /// `socket 64`, `xdp`, `fentry HOOK` (fexit, fmod_ret, lsm).

@@ -58,7 +58,10 @@ func verdict(of testCase: VerifierCase, hostBTF: BTF?) throws -> Verdict {
         let prototype = try HookPrototype(function: try #require(kind.hook), in: btf)
         environment = VerificationEnvironment(kind: kind, context: .hookArguments(prototype), maps: testCase.maps)
     }
-    return Verdict { () throws(VerifierError) in try Verifier().verify(program, in: environment) }
+    // The corpus's programs are small: a budget of 4,000 instructions keeps a runaway
+    // exploration (a known gap) from holding the suite up for minutes.
+    let options = VerifierOptions(instructionLimit: 4_000)
+    return Verdict { () throws(VerifierError) in try Verifier(options: options).verify(program, in: environment) }
 }
 
 @Suite("Verifier cases")
@@ -71,15 +74,25 @@ struct VerifierCaseTests {
 
     @Test("Assembly cases over memory and xdp contexts", arguments: CaseCorpus.cases.filter { $0.kind.hook == nil })
     func contextCase(_ testCase: VerifierCase) throws {
-        let result = try verdict(of: testCase, hostBTF: nil)
-        #expect(result.satisfies(testCase.expectation), "expected \(testCase.expectation), \(result)")
+        try check(testCase, hostBTF: nil)
     }
 
     @Test("Assembly cases of hook kinds", .enabled(if: CompiledPrograms.isAvailable, CompiledPrograms.unavailable),
           arguments: CaseCorpus.cases.filter { $0.kind.hook != nil })
     func hookCase(_ testCase: VerifierCase) throws {
-        let result = try verdict(of: testCase, hostBTF: try CompiledPrograms.hostBTF())
-        #expect(result.satisfies(testCase.expectation), "expected \(testCase.expectation), \(result)")
+        try check(testCase, hostBTF: try CompiledPrograms.hostBTF())
+    }
+
+    /// The case's verdict against its expectation; a pending case must still be wrong.
+    private func check(_ testCase: VerifierCase, hostBTF: BTF?) throws {
+        let result = try verdict(of: testCase, hostBTF: hostBTF)
+        guard let pending = testCase.pending else {
+            #expect(result.satisfies(testCase.expectation), "expected \(testCase.expectation), \(result)")
+            return
+        }
+        withKnownIssue("pending: \(pending)") {
+            #expect(result.satisfies(testCase.expectation), "expected \(testCase.expectation), \(result)")
+        }
     }
 
     @Test("C programs", .enabled(if: CompiledPrograms.isAvailable, CompiledPrograms.unavailable),

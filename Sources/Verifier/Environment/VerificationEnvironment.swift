@@ -52,8 +52,9 @@ public enum ContextLayout: Sendable {
     /// The `u64` argument slots of a hook, typed by its BTF prototype (read-only).
     case hookArguments(HookPrototype)
 
-    /// The size of `struct xdp_md`.
-    static let xdpContextSize = 24
+    /// The readable part of `struct xdp_md` for plain xdp programs: `egress_ifindex` (at 20) is
+    /// only for devmap programs.
+    static let xdpReadableSize = 20
 }
 
 /// A hook's BTF function prototype: its name, its parameters' types and its return type, in

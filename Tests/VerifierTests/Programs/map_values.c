@@ -8,7 +8,7 @@
 // expect count_unchecked: reject R0 invalid mem access 'map_value_or_null'
 // expect histogram_in_bounds: accept
 // expect histogram_off_by_one: reject invalid access to map value, value_size=64 off=64 size=8
-// expect histogram_signed_index: reject min value is negative
+// expect histogram_signed_index: reject math between map_value pointer and register with unbounded min value
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
