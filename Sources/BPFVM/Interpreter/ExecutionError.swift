@@ -37,6 +37,9 @@ public struct ExecutionError: Error, Hashable, Sendable, CustomStringConvertible
         case unreleasedRingBufferRecord(address: UInt64)
         /// More ring buffer records reserved at once than checked mode tracks.
         case tooManyRingBufferRecords(limit: Int)
+        /// The program reached an instruction the loader poisoned (see `PoisonedInstruction`):
+        /// what it needed does not exist here.
+        case poisonedInstruction(String)
     }
 
     public var description: String { "instruction \(index): \(problem)" }
@@ -66,6 +69,8 @@ public struct ExecutionError: Error, Hashable, Sendable, CustomStringConvertible
             "the ring buffer record at 0x\(hex(address)) reserved by this run is neither submitted nor discarded"
         case .tooManyRingBufferRecords(let limit):
             "more than \(limit) ring buffer records reserved at once"
+        case .poisonedInstruction(let reason):
+            "reached a poisoned instruction: \(reason)"
         }
     }
 }

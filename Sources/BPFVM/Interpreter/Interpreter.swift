@@ -44,7 +44,10 @@ public struct Interpreter: @unchecked Sendable {
         for (index, operation) in program.operations {
             switch operation {
             case .call(.helper(let id)):
-                if helpers[id] == nil { throw LoadError(index: index, reason: .unknownHelper(id)) }
+                // A poisoned instruction is a call of a helper that does not exist, which traps if it runs.
+                if helpers[id] == nil && program.metadata.poisonReason(at: index) == nil {
+                    throw LoadError(index: index, reason: .unknownHelper(id))
+                }
             case .call(.kfunc(let id)):
                 throw LoadError(index: index, reason: .kfuncCall(id))
             case .loadImmediate64(let kind, _, _) where kind != .immediate && kind != .codeAddress:
@@ -148,7 +151,7 @@ public struct Interpreter: @unchecked Sendable {
                                                     helpers: prototypes, code: code))
                 }
                 let state = RunState(
-                    code: code.start, helpers: helpers, tailCallHelperID: tailCallHelperID,
+                    code: code.start, entry: Unmanaged.passUnretained(code), helpers: helpers, tailCallHelperID: tailCallHelperID,
                     loopHelperID: loopHelperID, unwindHelperID: unwindHelperID, registers: regs,
                     frames: frames, budget: instructionBudget, context: UnsafeMutableRawPointer(runContext),
                     tailCall: tailCallResolver, tailCallTargets: targets, sandbox: sandbox)

@@ -21,9 +21,11 @@ public final class LoadedObject: @unchecked Sendable {
     /// Creates the object's maps. `helpers` defaults to the standard helpers; each program gets
     /// those its kind may call. `allowsHostMemoryReads: false` takes `probe_read*` away from
     /// every program: reading arbitrary memory of the host is a capability of tracing kinds,
-    /// which a host that loads objects it does not trust can refuse.
+    /// which a host that loads objects it does not trust can refuse. `__kconfig` externs read
+    /// `kernelConfig` (by default no `CONFIG_*` options and libbpf's `LINUX_*` values).
     public init(_ object: Object, helpers: HelperTable = StandardHelpers.table,
-                context: ExecutionContext = ExecutionContext(), allowsHostMemoryReads: Bool = true) throws(ObjectError)
+                context: ExecutionContext = ExecutionContext(), allowsHostMemoryReads: Bool = true,
+                kernelConfig: KernelConfig = KernelConfig()) throws(ObjectError)
     {
         self.object = object
         self.helpers = helpers
@@ -41,9 +43,11 @@ public final class LoadedObject: @unchecked Sendable {
             let definition = MapDefinition(
                 name: data.mapName, type: .array, keySize: 4, valueSize: max(data.initialBytes.count, 1), maxEntries: 1,
                 flags: data.isReadOnly ? 0x480 : 0x400)  // BPF_F_MMAPABLE, plus BPF_F_RDONLY_PROG for .rodata
+            let initialBytes = data.sectionIndex == GlobalDataSection.noSection
+                ? try object.kernelConfigValues(kernelConfig) : data.initialBytes
             do {
                 let map = try Map(definition)
-                if !data.initialBytes.isEmpty { try map.update([0, 0, 0, 0], data.initialBytes) }
+                if !initialBytes.isEmpty { try map.update([0, 0, 0, 0], initialBytes) }
                 maps.append(map)
             } catch {
                 throw .invalidMap(name: data.mapName, reason: "\(error)")
@@ -108,8 +112,9 @@ public final class LoadedObject: @unchecked Sendable {
     public func load(targetBTF: BTF? = nil) throws(ObjectError) {
         guard !isLoaded else { return }
         var loaded: [LoadedProgram] = []
+        let target = targetBTF.map(CORETarget.init)
         for entry in object.programs {
-            let linked = try Linker.link(object, program: entry.name, targetBTF: targetBTF)
+            let linked = try Linker.link(object, program: entry.name, target: target)
             loaded.append(try bind(linked))
         }
         for declaration in object.maps where !declaration.initialPrograms.isEmpty {
