@@ -15,8 +15,8 @@ let package = Package(
     ],
     targets: [
         // Wrappers over the few Linux calls Swift cannot make itself (gettid, process_vm_readv,
-        // prctl, getrandom).
-        .target(name: "CSystemShims"),
+        // prctl, getrandom, dladdr, the unwinder).
+        .target(name: "CSystemShims", linkerSettings: [.linkedLibrary("gcc_s")]),
         .target(
             name: "BPFVM",
             dependencies: ["CSystemShims", .product(name: "Atomics", package: "swift-atomics")]
@@ -38,8 +38,11 @@ let package = Package(
                 "BPFVM",
                 "Conformance",
                 "BTFDump",
+                "CSystemShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // Exported symbols let `run` name the frames of the stack traces programs take.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
         ),
         // What several test targets share: scoped temporary folders, objects compiled once per source.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -130,15 +130,45 @@ struct Run: ParsableCommand {
             print("maps changed:")
             for line in changes { print("  \(line)") }
         }
-        for map in loaded.maps where map.definition.type == .ringBuffer {
-            var records: [String] = []
-            _ = map.consume { record in records.append(record.map { Dump.hex($0) }.joined(separator: " ")) }
-            if !records.isEmpty {
-                print("ring buffer \(map.definition.name):")
-                for record in records { print("  \(record)") }
-            }
+        for map in loaded.maps {
+            for line in Self.records(of: map) { print(line) }
         }
         print("time: \(Self.format(elapsed))")
+    }
+
+    /// What a run left in `map` for the host to read: ring buffer and perf event records (in hex,
+    /// as libbpf's consumers receive them), and the stacks of a stack trace map with their frames
+    /// named where the dynamic linker can name them.
+    static func records(of map: Map) -> [String] {
+        let name = map.definition.name
+        var lines: [String] = []
+        func hex(_ bytes: UnsafeRawBufferPointer) -> String { bytes.map { Dump.hex($0) }.joined(separator: " ") }
+        switch map.definition.type {
+        case .ringBuffer:
+            map.consume { lines.append("  \(hex($0))") }
+            if !lines.isEmpty { lines.insert("ring buffer \(name):", at: 0) }
+        case .perfEventArray:
+            map.consumePerfEvents { event in
+                switch event {
+                case .sample(let slot, let data): lines.append("  [buffer \(slot)] \(hex(data))")
+                case .lost(let slot, let count): lines.append("  [buffer \(slot)] lost \(count) records")
+                }
+            }
+            if !lines.isEmpty { lines.insert("perf event array \(name):", at: 0) }
+        case .stackTrace:
+            for key in map.keys {
+                let id = key.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+                guard let frames = map.stackTrace(id: Int(id)) else { continue }
+                lines.append("  stack id \(id), \(frames.count) frames:")
+                for (depth, frame) in frames.enumerated() {
+                    lines.append("    #\(depth) 0x\(String(frame, radix: 16)) \(Symbolizer.describe(frame))")
+                }
+            }
+            if !lines.isEmpty { lines.insert("stack traces \(name):", at: 0) }
+        default:
+            break
+        }
+        return lines
     }
 
     /// Runs `body` and measures it.

@@ -124,6 +124,9 @@ public struct Interpreter: @unchecked Sendable {
         -> (result: UInt64, remaining: Int)
     {
         precondition(arguments.count <= 5, "a BPF program takes at most five arguments (r1-r5)")
+        // Frames whose stack lies above this local are the host's (see `RunContext.stackBoundary`).
+        var marker: UInt8 = 0
+        let stackBoundary = withUnsafeMutablePointer(to: &marker) { UInt64(UInt(bitPattern: $0)) }
         let size = C.enabled ? RunLayout.checkedSize : RunLayout.trustedSize
         let outcome = withUnsafeTemporaryAllocation(byteCount: size, alignment: 16) { memory in
             helperFunctions.withUnsafeBufferPointer { helpers in
@@ -142,7 +145,7 @@ public struct Interpreter: @unchecked Sendable {
                 targets.initialize(repeating: nil, count: maximumTailCalls)
                 defer { for index in 0..<maximumTailCalls { targets[index]?.release() } }
                 let runContext = (base + RunLayout.runContext).bindMemory(to: RunContext.self, capacity: 1)
-                runContext.initialize(to: RunContext(shared: context))
+                runContext.initialize(to: RunContext(shared: context, stackBoundary: stackBoundary))
                 var sandbox: UnsafeMutablePointer<Sandbox>?
                 if C.enabled {
                     sandbox = (base + RunLayout.sandbox).bindMemory(to: Sandbox.self, capacity: 1)

@@ -4,8 +4,9 @@
 /// helpers, and ready to run.
 public final class LoadedObject: @unchecked Sendable {
     public let object: Object
-    /// The maps in declaration order: BTF-defined maps first, then global-data maps.
-    public let maps: [Map]
+    /// The maps in declaration order: BTF-defined maps first, then global-data maps, then the maps
+    /// the host added (``addMap(_:)``).
+    public private(set) var maps: [Map]
     /// The helpers programs may call.
     public let helpers: HelperTable
     /// The context helpers see during runs of this object's programs (printk output goes to its trace).
@@ -16,7 +17,7 @@ public final class LoadedObject: @unchecked Sendable {
     /// The programs, after `load()`.
     public private(set) var programs: [LoadedProgram] = []
     /// What checked runs know of `maps`, in the same order.
-    let mapLayouts: [MapLayout]
+    private(set) var mapLayouts: [MapLayout]
 
     /// Creates the object's maps. `helpers` defaults to the standard helpers; each program gets
     /// those its kind may call. `allowsHostMemoryReads: false` takes `probe_read*` away from
@@ -59,6 +60,41 @@ public final class LoadedObject: @unchecked Sendable {
         }
         self.maps = maps
         self.mapLayouts = maps.map(MapLayout.init)
+        // Maps of maps declared with initial values hold the object's maps named there.
+        for declaration in object.maps where declaration.definition.type.holdsMaps {
+            let outer = maps.first { $0.definition.name == declaration.definition.name }!
+            for (slot, name) in declaration.initialValues.sorted(by: { $0.key < $1.key }) {
+                guard let inner = maps.first(where: { $0.definition.name == name }) else {
+                    throw .invalidMap(name: declaration.definition.name, reason: "initial value '\(name)' is not a map")
+                }
+                do { try outer.setInnerMap(inner, at: UInt32(slot)) } catch {
+                    throw .invalidMap(name: declaration.definition.name, reason: "\(error)")
+                }
+            }
+        }
+    }
+
+    /// Creates a map that is not in the object, for instance an inner map for a map of maps
+    /// (`definition` from the outer map's ``MapDefinition/innerMap``, renamed), before `load()`:
+    /// programs of the object see it through the maps of maps it is stored in, and checked runs
+    /// know it as one of the object's maps. Its name must differ from every other map's.
+    @discardableResult
+    public func addMap(_ definition: MapDefinition) throws(ObjectError) -> Map {
+        guard !isLoaded else {
+            throw .invalidMap(name: definition.name, reason: "maps can be added only before load()")
+        }
+        guard !maps.contains(where: { $0.definition.name == definition.name }) else {
+            throw .invalidMap(name: definition.name, reason: "another map of the object has the same name")
+        }
+        guard maps.count < maximumTrackedMaps else {
+            throw .invalidMap(name: definition.name,
+                              reason: "an object may have at most \(maximumTrackedMaps) maps, global data included")
+        }
+        let map: Map
+        do { map = try Map(definition) } catch { throw .invalidMap(name: definition.name, reason: "\(error)") }
+        maps.append(map)
+        mapLayouts.append(MapLayout(map))
+        return map
     }
 
     deinit {
@@ -117,9 +153,9 @@ public final class LoadedObject: @unchecked Sendable {
             let linked = try Linker.link(object, program: entry.name, target: target)
             loaded.append(try bind(linked))
         }
-        for declaration in object.maps where !declaration.initialPrograms.isEmpty {
+        for declaration in object.maps where declaration.definition.type == .programArray {
             guard let map = map(named: declaration.definition.name) else { continue }
-            for (slot, name) in declaration.initialPrograms {
+            for (slot, name) in declaration.initialValues {
                 guard let program = loaded.first(where: { $0.name == name }) else {
                     throw .invalidMap(name: declaration.definition.name, reason: "initial value '\(name)' is not a program")
                 }

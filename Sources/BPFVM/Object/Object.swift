@@ -132,63 +132,19 @@ public struct Object: Sendable {
                 throw .invalidMap(name: name, reason: "no symbol for the map in '.maps'")
             }
             let place = try range(of: symbol, in: section, what: "map")
-            let definition = btf.type(btf.skippingModifiersAndTypedefs(defType))
-            guard let definition, case .structure(_, let members) = definition.kind else {
-                throw .invalidMap(name: name, reason: "its definition is not a struct")
-            }
-            var fields: [String: Int] = [:]
-            var keySize: Int?
-            var valueSize: Int?
-            var initialPrograms: [Int: String] = [:]
-            for member in members {
-                let memberType = btf.skippingModifiersAndTypedefs(member.type)
-                switch member.name {
-                case "type", "max_entries", "map_flags", "key_size", "value_size", "numa_node", "map_extra", "pinning":
-                    // __uint(name, N): a pointer to an array of N ints.
-                    guard case .pointer(let target)? = btf.type(memberType)?.kind,
-                          case .array(_, _, let count)? = btf.type(btf.skippingModifiersAndTypedefs(target))?.kind
-                    else { throw .invalidMap(name: name, reason: "member '\(member.name)' is not a __uint(...)") }
-                    fields[member.name] = count
-                case "key", "value":
-                    guard case .pointer(let target)? = btf.type(memberType)?.kind,
-                          let size = btf.resolvedSize(of: target)
-                    else { throw .invalidMap(name: name, reason: "member '\(member.name)' is not a __type(...)") }
-                    if member.name == "key" { keySize = size } else { valueSize = size }
-                case "values":
-                    // __array(values, ...): initial values filled through .rel.maps.
-                    let start = UInt64(place.lowerBound) + UInt64(member.bitOffset / 8)
-                    let end = UInt64(place.upperBound)
-                    for relocation in relocations where relocation.offset >= start && relocation.offset < end {
-                        let slot = Int(relocation.offset - start) / 8
-                        guard relocation.symbolIndex < elf.symbols.count else { continue }
-                        initialPrograms[slot] = elf.symbols[relocation.symbolIndex].name
-                    }
-                default:
-                    continue  // libbpf ignores members it does not know
+            var initialValues: [Int: String] = [:]
+            let definition = try mapDefinition(btf, defType, name: name) { valuesMember in
+                // __array(values, ...): initial values filled through .rel.maps.
+                let start = UInt64(place.lowerBound) + UInt64(valuesMember.bitOffset / 8)
+                let end = UInt64(place.upperBound)
+                for relocation in relocations where relocation.offset >= start && relocation.offset < end {
+                    let slot = Int(relocation.offset - start) / 8
+                    guard relocation.symbolIndex < elf.symbols.count else { continue }
+                    initialValues[slot] = elf.symbols[relocation.symbolIndex].name
                 }
             }
-            guard let rawType = fields["type"] else { throw .invalidMap(name: name, reason: "no map type") }
-            guard let type = MapType(rawValue: UInt32(rawType)) else {
-                throw .invalidMap(name: name, reason: "map type \(rawType) is not supported")
-            }
-            if let explicit = fields["key_size"], let typed = keySize, explicit != typed {
-                throw .invalidMap(name: name, reason: "key_size \(explicit) disagrees with the key type's size \(typed)")
-            }
-            if let explicit = fields["value_size"], let typed = valueSize, explicit != typed {
-                throw .invalidMap(name: name,
-                                  reason: "value_size \(explicit) disagrees with the value type's size \(typed)")
-            }
-            var resolvedKeySize = keySize ?? fields["key_size"] ?? 0
-            var resolvedValueSize = valueSize ?? fields["value_size"] ?? 0
-            if type == .programArray {
-                resolvedKeySize = resolvedKeySize == 0 ? 4 : resolvedKeySize
-                resolvedValueSize = resolvedValueSize == 0 ? 4 : resolvedValueSize
-            }
-            let mapDefinition = MapDefinition(
-                name: name, type: type, keySize: resolvedKeySize, valueSize: resolvedValueSize,
-                maxEntries: fields["max_entries"] ?? 0, flags: UInt32(truncatingIfNeeded: fields["map_flags"] ?? 0))
-            declarations.append(MapDeclaration(definition: mapDefinition, symbolOffset: place.lowerBound,
-                                               initialPrograms: initialPrograms))
+            declarations.append(MapDeclaration(definition: definition, symbolOffset: place.lowerBound,
+                                               initialValues: initialValues))
         }
         // Each map's capacity is checked when it is created; what creating all of them writes is checked here.
         var creationBytes = 0
@@ -201,6 +157,90 @@ public struct Object: Sendable {
             }
         }
         return declarations
+    }
+
+    /// The map a BTF map definition (the struct `id`) declares, as libbpf's `parse_btf_map_def`
+    /// reads it: `__uint` fields, `__type` key and value, and `__array(values, ...)`, whose
+    /// element type is an inner map's definition for a map of maps (`values` is then called,
+    /// so the caller can collect initial values). An inner definition (`isInner`) may not have one.
+    static func mapDefinition(_ btf: BTF, _ id: UInt32, name: String, isInner: Bool = false,
+                              values: (BTFMember) throws(ObjectError) -> Void = { _ in }) throws(ObjectError)
+        -> MapDefinition
+    {
+        let definition = btf.type(btf.skippingModifiersAndTypedefs(id))
+        guard let definition, case .structure(_, let members) = definition.kind else {
+            throw .invalidMap(name: name, reason: "its definition is not a struct")
+        }
+        var fields: [String: Int] = [:]
+        var keySize: Int?
+        var valueSize: Int?
+        var innerMap: MapDefinition?
+        var hasValues = false
+        for (position, member) in members.enumerated() {
+            let memberType = btf.skippingModifiersAndTypedefs(member.type)
+            switch member.name {
+            case "type", "max_entries", "map_flags", "key_size", "value_size", "numa_node", "map_extra", "pinning":
+                // __uint(name, N): a pointer to an array of N ints.
+                guard case .pointer(let target)? = btf.type(memberType)?.kind,
+                      case .array(_, _, let count)? = btf.type(btf.skippingModifiersAndTypedefs(target))?.kind
+                else { throw .invalidMap(name: name, reason: "member '\(member.name)' is not a __uint(...)") }
+                fields[member.name] = count
+            case "key", "value":
+                guard case .pointer(let target)? = btf.type(memberType)?.kind,
+                      let size = btf.resolvedSize(of: target)
+                else { throw .invalidMap(name: name, reason: "member '\(member.name)' is not a __type(...)") }
+                if member.name == "key" { keySize = size } else { valueSize = size }
+            case "values":
+                guard !isInner else { throw .invalidMap(name: name, reason: "multi-level inner maps are not supported") }
+                guard position == members.count - 1 else {
+                    throw .invalidMap(name: name, reason: "'values' must be the last member of the definition")
+                }
+                // An array of pointers: to a map definition (map of maps) or a function (program array).
+                guard case .array(let element, _, _)? = btf.type(memberType)?.kind,
+                      case .pointer(let pointee)? = btf.type(btf.skippingModifiersAndTypedefs(element))?.kind
+                else { throw .invalidMap(name: name, reason: "'values' is not an __array(values, ...) of pointers") }
+                if case .structure? = btf.type(btf.skippingModifiersAndTypedefs(pointee))?.kind {
+                    innerMap = try mapDefinition(btf, pointee, name: name + ".inner", isInner: true)
+                }
+                hasValues = true
+                try values(member)
+            default:
+                continue  // libbpf ignores members it does not know
+            }
+        }
+        guard let rawType = fields["type"] else { throw .invalidMap(name: name, reason: "no map type") }
+        guard let type = MapType(rawValue: UInt32(rawType)) else {
+            throw .invalidMap(name: name, reason: "map type \(rawType) is not supported")
+        }
+        if hasValues && !(type == .programArray || type.holdsMaps) {
+            throw .invalidMap(name: name, reason: "only a prog_array or a map of maps may have initial 'values'")
+        }
+        if hasValues && (innerMap == nil) == type.holdsMaps {
+            throw .invalidMap(name: name, reason: type.holdsMaps
+                ? "the 'values' of a map of maps must point to a map definition (struct)"
+                : "the 'values' of a prog_array must point to functions")
+        }
+        if let explicit = fields["key_size"], let typed = keySize, explicit != typed {
+            throw .invalidMap(name: name, reason: "key_size \(explicit) disagrees with the key type's size \(typed)")
+        }
+        if let explicit = fields["value_size"], let typed = valueSize, explicit != typed {
+            throw .invalidMap(name: name, reason: "value_size \(explicit) disagrees with the value type's size \(typed)")
+        }
+        var resolvedKeySize = keySize ?? fields["key_size"] ?? 0
+        var resolvedValueSize = valueSize ?? fields["value_size"] ?? 0
+        var maxEntries = fields["max_entries"] ?? 0
+        // libbpf's defaults: 4-byte keys and values (indices and file descriptors) for the fd
+        // arrays, and one perf buffer per CPU, which here is one per thread slot.
+        if [.programArray, .perfEventArray, .cgroupArray, .arrayOfMaps].contains(type) && resolvedKeySize == 0 {
+            resolvedKeySize = 4
+        }
+        if type == .programArray || type == .perfEventArray || type == .cgroupArray || type.holdsMaps {
+            resolvedValueSize = resolvedValueSize == 0 ? 4 : resolvedValueSize
+        }
+        if type == .perfEventArray && maxEntries == 0 { maxEntries = Map.threadSlotCount }
+        return MapDefinition(name: name, type: type, keySize: resolvedKeySize, valueSize: resolvedValueSize,
+                             maxEntries: maxEntries, flags: UInt32(truncatingIfNeeded: fields["map_flags"] ?? 0),
+                             innerMap: innerMap)
     }
 
     /// Whether libbpf treats a section of this name as global data.
@@ -286,8 +326,9 @@ public struct MapDeclaration: Hashable, Sendable {
     public let definition: MapDefinition
     /// The map symbol's offset in `.maps`.
     public let symbolOffset: Int
-    /// For program arrays declared with `__array(values, ...)`: slot index → program name.
-    public let initialPrograms: [Int: String]
+    /// For program arrays and maps of maps declared with `__array(values, ...)`: slot index →
+    /// the program or map named there.
+    public let initialValues: [Int: String]
 }
 
 /// A global-data section (`.data`, `.rodata`, `.bss`, `.data.*`, `.rodata.*`): one array map of one
