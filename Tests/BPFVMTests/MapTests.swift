@@ -94,9 +94,10 @@ private let arrayTypes: [MapType] = [.array, .perThreadArray]
 
 @Test func mapTypeNamesAndNumbers() throws {
     let expected: [(MapType, UInt32, String)] = [
-        (.hash, 1, "hash"), (.array, 2, "array"), (.programArray, 3, "prog_array"), (.perThreadHash, 5, "percpu_hash"),
-        (.perThreadArray, 6, "percpu_array"), (.lruHash, 9, "lru_hash"), (.queue, 22, "queue"), (.stack, 23, "stack"),
-        (.ringBuffer, 27, "ringbuf"),
+        (.hash, 1, "hash"), (.array, 2, "array"), (.programArray, 3, "prog_array"), (.perfEventArray, 4, "perf_event_array"),
+        (.perThreadHash, 5, "percpu_hash"), (.perThreadArray, 6, "percpu_array"), (.stackTrace, 7, "stack_trace"),
+        (.cgroupArray, 8, "cgroup_array"), (.lruHash, 9, "lru_hash"), (.arrayOfMaps, 12, "array_of_maps"),
+        (.hashOfMaps, 13, "hash_of_maps"), (.queue, 22, "queue"), (.stack, 23, "stack"), (.ringBuffer, 27, "ringbuf"),
     ]
     #expect(MapType.allCases.count == expected.count)
     for (type, raw, name) in expected {
@@ -106,7 +107,7 @@ private let arrayTypes: [MapType] = [.array, .perThreadArray]
     }
 }
 
-@Test(arguments: [(UInt32(4), "perf_event_array (4)"), (11, "lpm_trie (11)"), (10, "lru_percpu_hash (10)"), (999, "999")])
+@Test(arguments: [(UInt32(14), "devmap (14)"), (11, "lpm_trie (11)"), (10, "lru_percpu_hash (10)"), (999, "999")])
 func mapUnsupportedTypeNamesTheType(raw: UInt32, text: String) {
     let error = expectErrno(-EINVAL) { () throws(MapError) in _ = try MapType.validated(raw, mapName: "events") }
     #expect(error?.reason == .unsupportedType(raw))
@@ -350,8 +351,10 @@ func mapHashIterationVisitsEveryKeyOnce(type: MapType) throws {
 @Test(arguments: MapType.allCases.filter { $0 != .ringBuffer })
 func mapHostInterfaceChecksLengths(type: MapType) throws {
     let keySize = type == .queue || type == .stack ? 0 : 4
-    let valueSize = type == .programArray ? 4 : 8
-    let map = try makeMap(type, key: keySize, value: valueSize, entries: 4)
+    let valueSize = [.programArray, .perfEventArray, .cgroupArray, .arrayOfMaps, .hashOfMaps].contains(type) ? 4 : 8
+    let inner = MapDefinition(name: "inner", type: .array, keySize: 4, valueSize: 8, maxEntries: 1)
+    let map = try Map(MapDefinition(name: "test", type: type, keySize: keySize, valueSize: valueSize, maxEntries: 4,
+                                    innerMap: type.holdsMaps ? inner : nil))
     let wrongKey = expectErrno(-EINVAL) { () throws(MapError) in
         try map.update([UInt8](repeating: 0, count: keySize + 1), [UInt8](repeating: 0, count: valueSize))
     }

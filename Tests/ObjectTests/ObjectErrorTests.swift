@@ -117,10 +117,10 @@ struct ObjectErrorTests {
     @Test("a map whose type is not supported is named")
     func unsupportedMapType() throws {
         let bytes = try BPFCompiler.compile(Self.header + """
-            struct { __uint(type, BPF_MAP_TYPE_STACK_TRACE); __uint(max_entries, 4); __type(key, int); __type(value, long); } traces SEC(".maps");
+            struct { __uint(type, BPF_MAP_TYPE_DEVMAP); __uint(max_entries, 4); __type(key, int); __type(value, int); } traces SEC(".maps");
             SEC("socket") int prog(void *ctx) { return bpf_map_lookup_elem(&traces, &(int){0}) != 0; }
             """)
-        #expect(throws: ObjectError.invalidMap(name: "traces", reason: "map type 7 is not supported")) {
+        #expect(throws: ObjectError.invalidMap(name: "traces", reason: "map type 14 is not supported")) {
             try Object(bytes: bytes, name: "maps")
         }
     }
