@@ -53,6 +53,9 @@ let package = Package(
         // Loads, links and runs the objects of progs/ (built by `make -C progs`).
         .testTarget(name: "ObjectTests", dependencies: ["BPFVM"]),
         // Runs the bpfrun executable itself.
-        .testTarget(name: "bpfrunTests", dependencies: ["bpfrun"]),
+        .testTarget(name: "bpfrunTests", dependencies: ["bpfrun", "TestSupport"]),
+        // The compatibility suite: progs/compat's libbpf-tool-style objects inspected, dumped and
+        // printed through bpfrun against bpftool, and run through the library.
+        .testTarget(name: "CompatTests", dependencies: ["BPFVM", "TestSupport", "bpfrun"]),
     ]
 )
