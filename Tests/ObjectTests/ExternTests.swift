@@ -61,16 +61,16 @@ struct ExternTests {
             """)
         let values = try Self.run(Self.kconfigProgram, config: config)
         // The hostname is cut to 7 characters and its NUL: "localho".
-        #expect(values == [Int64(KernelConfig.runningKernelVersion), 1, 1, 250, 1, 2, 0x100_0000,
+        #expect(values == [Int64(KernelConfig.runningKernelVersion), 1, 0, 250, 1, 2, 0x100_0000,
                            Int64(UInt8(ascii: "l")) | Int64(UInt8(ascii: "o")) << 8, Int64(UInt8(ascii: "y")), 0])
         #expect(KernelConfig.runningKernelVersion != 0)
     }
 
-    @Test("weak __kconfig externs without a value read 0")
+    @Test("weak __kconfig externs without a value read 0; LINUX_ values follow the configuration given")
     func weakDefaults() throws {
         let values = try Self.run(Self.kconfigProgram, config: KernelConfig(kernelVersion: 0x05_0a_00, hasSyscallWrapper: false,
-                                                                           hasBPFCookie: false))
-        #expect(values == [0x05_0a_00, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+                                                                           hasBPFCookie: true))
+        #expect(values == [0x05_0a_00, 0, 1, 0, 0, 0, 0, 0, 0, 0])
     }
 
     @Test("the .kconfig map is laid out as libbpf lays it out: by alignment, then size, then name")

@@ -137,8 +137,16 @@ struct sock {
     u16 sk_type;
 };
 
+typedef enum {
+    SS_FREE = 0,
+    SS_UNCONNECTED,
+    SS_CONNECTING,
+    SS_CONNECTED,
+    SS_DISCONNECTING,
+} socket_state;
+
 struct socket {
-    short state;
+    socket_state state;
     struct sock *sk;
 };
 

@@ -211,8 +211,16 @@ struct sock {
     u16 sk_gso_max_segs;
 };
 
+typedef enum {
+    SS_FREE = 0,
+    SS_UNCONNECTED,
+    SS_CONNECTING,
+    SS_CONNECTED,
+    SS_DISCONNECTING,
+} socket_state;
+
 struct socket {
-    short state;
+    socket_state state;
     short type;
     unsigned long flags;
     void *file;

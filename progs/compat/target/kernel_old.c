@@ -8,6 +8,10 @@ typedef unsigned long long u64;
 typedef int pid_t;
 typedef u64 sector_t;
 
+struct pt_regs {
+    unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
+};
+
 struct thread_info { unsigned long flags; u32 status; };
 
 struct task_struct {
@@ -42,6 +46,7 @@ struct request {
 };
 
 /* Definitions, so that every type above is in the BTF. */
+struct pt_regs regs;
 struct task_struct task;
 struct request request;
 struct request_queue request_queue;

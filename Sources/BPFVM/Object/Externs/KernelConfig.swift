@@ -20,13 +20,13 @@ public struct KernelConfig: Hashable, Sendable {
     /// holding the real one (true on x86-64 since Linux 4.17, which is what programs here are
     /// compiled for).
     public var hasSyscallWrapper: Bool
-    /// `LINUX_HAS_BPF_COOKIE`: whether `bpf_get_attach_cookie` exists (it does here; a test run
-    /// has cookie 0).
+    /// `LINUX_HAS_BPF_COOKIE`: whether attachments carry a cookie for `bpf_get_attach_cookie`
+    /// (false: this runtime has no such helper).
     public var hasBPFCookie: Bool
 
     /// No `CONFIG_*` options, and libbpf's `LINUX_*` values for the running kernel.
     public init(options: [String: String] = [:], kernelVersion: UInt32 = KernelConfig.runningKernelVersion,
-                hasSyscallWrapper: Bool = true, hasBPFCookie: Bool = true)
+                hasSyscallWrapper: Bool = true, hasBPFCookie: Bool = false)
     {
         self.options = options
         self.kernelVersion = kernelVersion
