@@ -34,6 +34,9 @@ struct Run: ParsableCommand {
     @Option(help: "Resolve CO-RE relocations against the BTF of this file (an object, or raw BTF) instead of the object's own.")
     var targetBTF: String?
 
+    @Option(help: "Read __kconfig CONFIG_* values from this kernel configuration (the text of a .config); without it, weak ones read 0.")
+    var kconfig: String?
+
     @Flag(help: "Check every memory access, register read, helper argument and the instruction budget (the default).")
     var checked = false
 
@@ -98,8 +101,15 @@ struct Run: ParsableCommand {
         let name = try ProgramChoice.name(prog, in: object, file: file)
         let loaded: LoadedObject
         let program: LoadedProgram
+        let kernelConfig = try kconfig.map { path in
+            do {
+                return try KernelConfig(parsing: String(decoding: try InputFiles.bytes(at: path), as: UTF8.self))
+            } catch let error as KernelConfigError {
+                throw CommandError("\(path): \(error)")
+            }
+        } ?? KernelConfig()
         do {
-            loaded = try LoadedObject(object)
+            loaded = try LoadedObject(object, kernelConfig: kernelConfig)
             try loaded.load(targetBTF: try targetBTF.map(InputFiles.btf(at:)))
             program = try loaded.program(named: name)
         } catch {
