@@ -125,13 +125,19 @@ extension Object {
         var externs: [ExternDeclaration] = []
         var variables: [GlobalVariable] = []
         var end = 0
-        for extern in found {
+        for var extern in found {
             var offset = 0
             if extern.isKernelConfig {
                 offset = (end + extern.alignment - 1) / extern.alignment * extern.alignment
-                end = offset + extern.size
-                variables.append(GlobalVariable(name: extern.name, offset: offset, size: extern.size,
-                                                typeID: extern.typeID))
+                // The values become one map value, which has a size limit.
+                if offset + extern.size > MapDefinition.maximumValueSize {
+                    extern.kind = .unsupported("the .kconfig map would exceed \(MapDefinition.maximumValueSize) bytes")
+                    offset = 0
+                } else {
+                    end = offset + extern.size
+                    variables.append(GlobalVariable(name: extern.name, offset: offset, size: extern.size,
+                                                    typeID: extern.typeID))
+                }
             }
             externs.append(ExternDeclaration(name: extern.name, kind: extern.kind, isWeak: extern.isWeak,
                                              offset: offset, size: extern.size))
@@ -155,8 +161,8 @@ extension Object {
             return .integer(size: size, isSigned: encoding.isSigned)
         case .enumeration(let size, _, _):
             return size == 4 && type.name == "libbpf_tristate" ? .tristate : nil
-        case .enumeration64:
-            return type.name == "libbpf_tristate" ? .tristate : nil
+        case .enumeration64(let size, _, _):
+            return (1...8).contains(size) && type.name == "libbpf_tristate" ? .tristate : nil
         case .array(let element, _, let count):
             guard count > 0, kernelConfigType(btf, element) == .char else { return nil }
             return .characterArray(count: count)
