@@ -39,6 +39,15 @@ struct CompatCommandTests {
         #expect(result.stdout.contains("counts: key "))
     }
 
+    @Test("dump marks a poisoned instruction with what it was poisoned for")
+    func poisonedInstructions() throws {
+        let result = try Tools.bpfrun(["dump", CompatSuite.url("ksym_guard").path, "--prog", "call_unguarded"])
+        #expect(result.status == 0, "\(result.stderr)")
+        // libbpf's kfunc poison: 2000000000 plus the extern's index (the fourth __ksym by name).
+        #expect(result.stdout.contains("   2: call 2000000003 ; poisoned: weak kfunc 'bpf_task_from_pid' is not"
+            + " resolved: this runtime has no kernel functions\n"))
+    }
+
     @Test("--kconfig gives CONFIG_ values; a malformed configuration names its line")
     func kernelConfiguration() throws {
         try TemporaryDirectory.with("compat-kconfig") { directory in
