@@ -98,6 +98,8 @@ struct CORETests {
             """, program: "uid_of", target: "struct task { int pid; }; struct task t;")
         // libbpf's encoding: call 0xbad2310 with every other field 0.
         #expect(program.instructions[0].rawValue == 0x0bad_2310_0000_0085)
+        #expect(PoisonedInstruction.isPoisoned(program.instructions[0]))
+        #expect(!PoisonedInstruction.isPoisoned(Instruction(opcode: 0x85, imm: 1)))
         #expect(program.metadata.poisoned.map(\.instructionIndex) == [0])
         let reason = try #require(program.metadata.poisonReason(at: 0))
         #expect(reason == "CO-RE relocation #0 <byte_off> [2] struct task.uid (0:1 @ offset 4): the target BTF has no such field")

@@ -185,9 +185,4 @@ extension Object {
         default: return 1
         }
     }
-
-    /// The extern named `name`, if the object has one.
-    public func extern(named name: String) -> ExternDeclaration? {
-        externs.first { $0.name == name }
-    }
 }
