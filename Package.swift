@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "BPFVM", targets: ["BPFVM"]),
+        .library(name: "Verifier", targets: ["Verifier"]),
         .library(name: "Conformance", targets: ["Conformance"]),
         .executable(name: "bpfrun", targets: ["bpfrun"]),
     ],
@@ -21,7 +22,9 @@ let package = Package(
             name: "BPFVM",
             dependencies: ["CSystemShims", .product(name: "Atomics", package: "swift-atomics")]
         ),
-        .target(name: "Conformance", dependencies: ["BPFVM"]),
+        // Proves programs safe (abstract interpretation of every path, as the kernel's verifier).
+        .target(name: "Verifier", dependencies: ["BPFVM"]),
+        .target(name: "Conformance", dependencies: ["BPFVM", "Verifier"]),
         // libbpf (libbpf-dev), for the C-syntax BTF dump.
         .systemLibrary(
             name: "CLibBPF",
@@ -36,6 +39,7 @@ let package = Package(
             name: "bpfrun",
             dependencies: [
                 "BPFVM",
+                "Verifier",
                 "Conformance",
                 "BTFDump",
                 "CSystemShims",
@@ -52,8 +56,10 @@ let package = Package(
         .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM", "TestSupport"], exclude: ["Programs"]),
         // Loads, links and runs the objects of progs/ (built by `make -C progs`).
         .testTarget(name: "ObjectTests", dependencies: ["BPFVM"]),
-        // Runs the bpfrun executable itself.
-        .testTarget(name: "bpfrunTests", dependencies: ["bpfrun", "TestSupport"]),
+        // The verifier: its scalar domain against concrete semantics, and programs with verdicts.
+        .testTarget(name: "VerifierTests", dependencies: ["Verifier", "BPFVM", "TestSupport"]),
+        // Runs the bpfrun executable itself; Objects/ holds the C sources of the objects it inspects.
+        .testTarget(name: "bpfrunTests", dependencies: ["bpfrun", "TestSupport"], exclude: ["Objects"]),
         // The compatibility suite: progs/compat's libbpf-tool-style objects inspected, dumped and
         // printed through bpfrun against bpftool, and run through the library.
         .testTarget(name: "CompatTests", dependencies: ["BPFVM", "TestSupport", "bpfrun"], exclude: ["Programs"]),

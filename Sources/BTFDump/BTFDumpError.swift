@@ -1,16 +1,7 @@
 import BPFVM
 
-/// Why a BTF cannot be dumped: the input is neither an ELF object nor raw BTF, the object has no
-/// `.BTF` section, the BTF is malformed, or libbpf's C dumper failed.
+/// Why a BTF cannot be dumped in C: it holds a type libbpf's C dumper cannot print, or the dumper failed.
 public enum BTFDumpError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// The bytes start with neither the ELF magic nor the BTF magic.
-    case notBTF
-    /// The ELF container is malformed.
-    case invalidELF(String)
-    /// The ELF object has no `.BTF` section (compile with `-g`).
-    case noBTFSection
-    /// The BTF does not pass validation.
-    case invalidBTF(BTFError)
     /// A cycle of pointers, arrays, typedefs, qualifiers and function prototypes (no struct or
     /// union on it), which C cannot spell and libbpf's dumper would recurse on forever.
     case unprintableCycle(typeID: UInt32)
@@ -22,10 +13,6 @@ public enum BTFDumpError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notBTF: "the input is neither an ELF object nor raw BTF (no 0x7f 'ELF' or 0xeb9f magic)"
-        case .invalidELF(let reason): "malformed ELF object: \(reason)"
-        case .noBTFSection: "the object has no .BTF section; compile it with -g"
-        case .invalidBTF(let error): "\(error)"
         case .unprintableCycle(let id):
             "type [\(id)] is on a cycle of pointers, arrays, typedefs, qualifiers and function prototypes that C cannot declare"
         case .unprintableSize(let id):

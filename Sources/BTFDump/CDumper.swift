@@ -24,68 +24,41 @@ enum CDumper {
 
         """
 
-    /// The declarations of every type of the raw BTF `bytes`, from libbpf.
-    static func declarations(_ bytes: [UInt8], pointerSize: Int) throws(BTFDumpError) -> String {
-        var output: UnsafeMutablePointer<CChar>?
-        var length = 0
-        let result = bytes.withUnsafeBytes { buffer in
-            bpfrun_btf_dump_c(buffer.baseAddress, buffer.count, Int32(pointerSize), &output, &length)
+    /// libbpf's parse of a BTF's bytes, which it copies: the BTF may go once this exists.
+    struct Session: ~Copyable {
+        private let dump: OpaquePointer
+
+        init(_ btf: borrowing BTF, pointerSize: Int?) throws(BTFDumpError) {
+            var error: Int32 = 0
+            let created = btf.bytes.withUnsafeBytes { bytes in
+                bpfrun_btf_c_dump_new(bytes.baseAddress, bytes.count, Int32(pointerSize ?? 0), &error)
+            }
+            guard let created else { throw .libbpf(code: error, message: CDumper.errorMessage(error)) }
+            dump = created
         }
-        guard result == 0, let output else {
-            throw .libbpf(code: result, message: errorMessage(result))
+
+        deinit { bpfrun_btf_c_dump_free(dump) }
+
+        /// The declarations of every type, from libbpf's `btf_dump`, handed to `output` in chunks.
+        func write(to output: (UnsafeRawBufferPointer) -> Void) throws(BTFDumpError) {
+            let result = withoutActuallyEscaping(output) { output in
+                let box = OutputBox(output)
+                return withExtendedLifetime(box) {
+                    bpfrun_btf_c_dump_run(dump, { context, data, length in
+                        guard let context else { return }
+                        Unmanaged<OutputBox>.fromOpaque(context).takeUnretainedValue()
+                            .output(UnsafeRawBufferPointer(start: data, count: length))
+                    }, Unmanaged.passUnretained(box).toOpaque())
+                }
+            }
+            guard result == 0 else { throw .libbpf(code: result, message: CDumper.errorMessage(result)) }
         }
-        defer { bpfrun_btf_dump_free(output) }
-        let text = UnsafeRawBufferPointer(start: output, count: length)
-        return String(decoding: text, as: UTF8.self)
     }
 
-    /// A type on a cycle made only of pointers, arrays, typedefs, qualifiers, type tags and
-    /// function prototypes, or nil. The kernel accepts such cycles (a pointer breaks them, e.g. a
-    /// pointer to a prototype that takes that pointer), but libbpf's C dumper follows these kinds
-    /// without marking them and recurses until the stack overflows; bpftool crashes on them.
-    static func unguardedCycle(in btf: BTF) -> UInt32? {
-        func successors(_ id: UInt32) -> [UInt32] {
-            guard let type = btf.type(id) else { return [] }
-            let targets: [UInt32]
-            switch type.kind {
-            case .pointer(let next), .typedef(let next), .const(let next), .volatile(let next), .restrict(let next),
-                 .typeTag(let next):
-                targets = [next]
-            case .array(let element, _, _):
-                targets = [element]
-            case .functionProto(let returnType, let parameters):
-                targets = [returnType] + parameters.map(\.type)
-            default:
-                targets = []
-            }
-            return targets.filter { isUnguarded(btf.type($0)?.kind) }
-        }
-        func isUnguarded(_ kind: BTFKind?) -> Bool {
-            switch kind {
-            case .pointer?, .array?, .typedef?, .const?, .volatile?, .restrict?, .typeTag?, .functionProto?: true
-            default: false
-            }
-        }
-        // Iterative depth-first search with three colours: 0 new, 1 on the path, 2 done.
-        var colour = [UInt8](repeating: 0, count: btf.count)
-        for start in btf.types where isUnguarded(start.kind) && colour[Int(start.id)] == 0 {
-            var path: [(id: UInt32, next: [UInt32])] = [(start.id, successors(start.id))]
-            colour[Int(start.id)] = 1
-            while !path.isEmpty {
-                guard let next = path[path.count - 1].next.popLast() else {
-                    colour[Int(path.removeLast().id)] = 2
-                    continue
-                }
-                switch colour[Int(next)] {
-                case 1: return next
-                case 0:
-                    colour[Int(next)] = 1
-                    path.append((next, successors(next)))
-                default: break
-                }
-            }
-        }
-        return nil
+    /// What the C callback reaches the output through.
+    final class OutputBox {
+        let output: (UnsafeRawBufferPointer) -> Void
+        init(_ output: @escaping (UnsafeRawBufferPointer) -> Void) { self.output = output }
     }
 
     /// A type whose size libbpf's C dumper turns into a flood of padding, or nil: an INT of more
@@ -93,8 +66,13 @@ enum CDumper {
     /// members leave more than `limit` bytes uncovered. libbpf fills holes with one `long: 64;`
     /// line per 8 bytes, so a size field claiming gigabytes would produce gigabytes of text.
     static func unprintableSize(in btf: BTF, limit: Int = 8 << 20) -> UInt32? {
-        for type in btf.types {
-            let size: Int, members: [BTFMember], isUnion: Bool
+        for id in 1..<UInt32(btf.count) {
+            switch btf.kindCode(of: id) {
+            case .int?, .structure?, .union?: break
+            default: continue
+            }
+            guard let type = btf.type(id) else { continue }
+            let size: Int, members: BTFComponents<BTFMember>, isUnion: Bool
             switch type.kind {
             case .int(let intSize, _, _, _):
                 if intSize > 16 { return type.id }

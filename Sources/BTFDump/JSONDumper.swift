@@ -4,15 +4,15 @@ import BPFVM
 struct JSONDumper {
     let btf: BTF
 
-    func dump() -> String {
-        var writer = JSONWriter()
-        writer.startObject()
-        writer.name("types")
-        writer.startArray()
-        for type in btf.types.dropFirst() { append(type, to: &writer) }
-        writer.endArray()
-        writer.endObject()
-        return writer.finish()
+    func write(to writer: consuming ByteWriter) -> ByteWriter {
+        var w = JSONWriter(writer)
+        w.startObject()
+        w.name("types")
+        w.startArray()
+        for type in btf.types.dropFirst() { append(type, to: &w) }
+        w.endArray()
+        w.endObject()
+        return w.finish()
     }
 
     func append(_ type: BTFType, to w: inout JSONWriter) {
@@ -20,7 +20,7 @@ struct JSONDumper {
         w.startObject()
         w.field("id", unsigned: UInt64(type.id))
         w.field("kind", type.kind.code.name)
-        w.field("name", RawDumper.name(type.name, offset: header.nameOffset))
+        w.field("name", nameOffset: header.nameOffset)
         switch type.kind {
         case .void:
             break
@@ -42,7 +42,7 @@ struct JSONDumper {
             w.startArray()
             for member in members {
                 w.startObject()
-                w.field("name", RawDumper.name(member.name, offset: member.nameOffset))
+                w.field("name", nameOffset: member.nameOffset)
                 w.field("type_id", unsigned: UInt64(member.type))
                 w.field("bits_offset", unsigned: UInt64(member.bitOffset))
                 if member.bitfieldSize != 0 { w.field("bitfield_size", unsigned: UInt64(member.bitfieldSize)) }
@@ -58,7 +58,7 @@ struct JSONDumper {
             w.startArray()
             for value in values {
                 w.startObject()
-                w.field("name", RawDumper.name(value.name, offset: value.nameOffset))
+                w.field("name", nameOffset: value.nameOffset)
                 if isSigned {
                     w.field("val", signed: value.value)
                 } else if is64 {
@@ -82,7 +82,7 @@ struct JSONDumper {
             w.startArray()
             for parameter in parameters {
                 w.startObject()
-                w.field("name", RawDumper.name(parameter.name, offset: parameter.nameOffset))
+                w.field("name", nameOffset: parameter.nameOffset)
                 w.field("type_id", unsigned: UInt64(parameter.type))
                 w.endObject()
             }
@@ -116,80 +116,100 @@ struct JSONDumper {
 /// bpftool 7.1's `json_writer.c` in compact mode: no whitespace, a comma before every element
 /// but the first, a newline at the end; strings escape `\t \n \r \f \b "` and, as that version
 /// does, write a backslash as `\n`; other bytes go out unchanged.
-struct JSONWriter {
-    private var output = ""
+struct JSONWriter: ~Copyable {
+    private var output: ByteWriter
     /// Whether the current object or array already has an element (the writer's `sep`).
     private var needsSeparator = false
 
-    mutating func startObject() { begin("{") }
-    mutating func endObject() { end("}") }
-    mutating func startArray() { begin("[") }
-    mutating func endArray() { end("]") }
+    init(_ output: consuming ByteWriter) {
+        self.output = output
+    }
 
-    private mutating func begin(_ bracket: String) {
+    mutating func startObject() { begin(UInt8(ascii: "{")) }
+    mutating func endObject() { end(UInt8(ascii: "}")) }
+    mutating func startArray() { begin(UInt8(ascii: "[")) }
+    mutating func endArray() { end(UInt8(ascii: "]")) }
+
+    private mutating func begin(_ bracket: UInt8) {
         separate()
-        output += bracket
+        output.append(bracket)
         needsSeparator = false
     }
 
-    private mutating func end(_ bracket: String) {
-        output += bracket
+    private mutating func end(_ bracket: UInt8) {
+        output.append(bracket)
         needsSeparator = true
     }
 
     private mutating func separate() {
-        if needsSeparator { output += "," }
+        if needsSeparator { output.append(UInt8(ascii: ",")) }
         needsSeparator = true
     }
 
-    mutating func name(_ text: String) {
+    /// A key (as json_writer's `jsonw_name`, always plain text here).
+    mutating func name(_ key: StaticString) {
         separate()
-        put(text)
-        output += ":"
+        output.append(UInt8(ascii: "\""))
+        output.append(key)
+        output.append("\":")
         needsSeparator = false
     }
 
-    mutating func field(_ key: String, _ value: String) {
+    mutating func field(_ key: StaticString, _ value: String) {
         name(key)
         separate()
-        put(value)
+        var value = value
+        value.withUTF8 { put($0) }
     }
 
-    mutating func field(_ key: String, unsigned value: UInt64) {
+    /// A field whose value is the name at `nameOffset`, or `(anon)` for offset 0 (bpftool's `btf_str`).
+    mutating func field(_ key: StaticString, nameOffset: UInt32) {
         name(key)
         separate()
-        output += String(value)
-    }
-
-    mutating func field(_ key: String, signed value: Int64) {
-        name(key)
-        separate()
-        output += String(value)
-    }
-
-    private mutating func put(_ text: String) {
-        output += "\""
-        if !text.utf8.contains(where: { $0 == 0x5c || $0 == 0x22 || ($0 < 0x0e && $0 >= 0x08) }) {
-            output += text
-            output += "\""
-            return
+        if nameOffset == 0 {
+            output.append("\"(anon)\"")
+        } else {
+            put(output.name(nameOffset))
         }
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\t": output += "\\t"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\u{0C}": output += "\\f"
-            case "\u{08}": output += "\\b"
-            case "\\": output += "\\n"
-            case "\"": output += "\\\""
-            default: output.unicodeScalars.append(scalar)
+    }
+
+    mutating func field(_ key: StaticString, unsigned value: UInt64) {
+        name(key)
+        separate()
+        output.append(value)
+    }
+
+    mutating func field(_ key: StaticString, signed value: Int64) {
+        name(key)
+        separate()
+        output.append(value)
+    }
+
+    private mutating func put(_ text: UnsafeBufferPointer<UInt8>) {
+        output.append(UInt8(ascii: "\""))
+        var plainStart = 0
+        for (index, byte) in text.enumerated() {
+            let escape: StaticString
+            switch byte {
+            case 0x09: escape = "\\t"
+            case 0x0a: escape = "\\n"
+            case 0x0d: escape = "\\r"
+            case 0x0c: escape = "\\f"
+            case 0x08: escape = "\\b"
+            case 0x5c: escape = "\\n"
+            case 0x22: escape = "\\\""
+            default: continue
             }
+            output.append(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: text[plainStart..<index])))
+            output.append(escape)
+            plainStart = index + 1
         }
-        output += "\""
+        output.append(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: text[plainStart...])))
+        output.append(UInt8(ascii: "\""))
     }
 
-    mutating func finish() -> String {
-        output + "\n"
+    consuming func finish() -> ByteWriter {
+        output.append(UInt8(ascii: "\n"))
+        return output
     }
 }

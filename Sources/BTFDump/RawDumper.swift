@@ -4,72 +4,105 @@ import BPFVM
 struct RawDumper {
     let btf: BTF
 
-    func dump() -> String {
-        var output = ""
-        output.reserveCapacity(btf.count * 48)
-        for type in btf.types.dropFirst() { append(type, to: &output) }
-        return output
+    func write(to writer: inout ByteWriter) {
+        for type in btf.types.dropFirst() { append(type, to: &writer) }
     }
 
-    /// bpftool's `btf_str`: `(anon)` for name offset 0.
-    static func name(_ text: String, offset: UInt32) -> String {
-        offset == 0 ? "(anon)" : text
-    }
-
-    func append(_ type: BTFType, to output: inout String) {
+    func append(_ type: BTFType, to w: inout ByteWriter) {
         let header = type.header
-        output += "[\(type.id)] \(type.kind.code.name) '\(Self.name(type.name, offset: header.nameOffset))'"
+        w.append(UInt8(ascii: "["))
+        w.append(type.id)
+        w.append("] ")
+        w.appendText(type.kind.code.name)
+        w.append(" '")
+        w.appendNameOrAnonymous(header.nameOffset)
+        w.append(UInt8(ascii: "'"))
         switch type.kind {
         case .void:
             break
         case .int(let size, let encoding, let offset, let bits):
-            output += " size=\(size) bits_offset=\(offset) nr_bits=\(bits) encoding=\(encoding.name)"
+            w.appendField(" size=", size)
+            w.appendField(" bits_offset=", offset)
+            w.appendField(" nr_bits=", bits)
+            w.append(" encoding=")
+            w.appendText(encoding.name)
         case .pointer(let id), .const(let id), .volatile(let id), .restrict(let id), .typedef(let id), .typeTag(let id):
-            output += " type_id=\(id)"
+            w.appendField(" type_id=", id)
         case .array(let element, let index, let count):
-            output += " type_id=\(element) index_type_id=\(index) nr_elems=\(count)"
+            w.appendField(" type_id=", element)
+            w.appendField(" index_type_id=", index)
+            w.appendField(" nr_elems=", count)
         case .structure(let size, let members), .union(let size, let members):
-            output += " size=\(size) vlen=\(header.vlen)"
+            w.appendField(" size=", size)
+            w.appendField(" vlen=", header.vlen)
             for member in members {
-                output += "\n\t'\(Self.name(member.name, offset: member.nameOffset))' type_id=\(member.type) bits_offset=\(member.bitOffset)"
-                if member.bitfieldSize != 0 { output += " bitfield_size=\(member.bitfieldSize)" }
+                w.append("\n\t'")
+                w.appendNameOrAnonymous(member.nameOffset)
+                w.appendField("' type_id=", member.type)
+                w.appendField(" bits_offset=", member.bitOffset)
+                if member.bitfieldSize != 0 {
+                    w.appendField(" bitfield_size=", member.bitfieldSize)
+                }
             }
-        case .enumeration(let size, let isSigned, let values):
-            output += " encoding=\(isSigned ? "SIGNED" : "UNSIGNED") size=\(size) vlen=\(header.vlen)"
+        case .enumeration(let size, let isSigned, let values), .enumeration64(let size, let isSigned, let values):
+            let is64 = type.kind.code == .enumeration64
+            w.append(isSigned ? " encoding=SIGNED size=" : " encoding=UNSIGNED size=")
+            w.append(size)
+            w.appendField(" vlen=", header.vlen)
             for value in values {
-                let text = isSigned ? String(Int32(truncatingIfNeeded: value.value)) : String(UInt32(truncatingIfNeeded: value.value))
-                output += "\n\t'\(Self.name(value.name, offset: value.nameOffset))' val=\(text)"
-            }
-        case .enumeration64(let size, let isSigned, let values):
-            output += " encoding=\(isSigned ? "SIGNED" : "UNSIGNED") size=\(size) vlen=\(header.vlen)"
-            for value in values {
-                let text = isSigned ? "\(value.value)LL" : "\(value.unsignedValue)ULL"
-                output += "\n\t'\(Self.name(value.name, offset: value.nameOffset))' val=\(text)"
+                w.append("\n\t'")
+                w.appendNameOrAnonymous(value.nameOffset)
+                w.append("' val=")
+                switch (is64, isSigned) {
+                case (false, true): w.append(Int64(Int32(truncatingIfNeeded: value.value)))
+                case (false, false): w.append(UInt64(UInt32(truncatingIfNeeded: value.value)))
+                case (true, true):
+                    w.append(value.value)
+                    w.append("LL")
+                case (true, false):
+                    w.append(value.unsignedValue)
+                    w.append("ULL")
+                }
             }
         case .forward(let isUnion):
-            output += " fwd_kind=\(isUnion ? "union" : "struct")"
+            w.append(isUnion ? " fwd_kind=union" : " fwd_kind=struct")
         case .function(let proto, let linkage):
-            output += " type_id=\(proto) linkage=\(linkage.name)"
+            w.appendField(" type_id=", proto)
+            w.append(" linkage=")
+            w.appendText(linkage.name)
         case .functionProto(let returnType, let parameters):
-            output += " ret_type_id=\(returnType) vlen=\(header.vlen)"
+            w.appendField(" ret_type_id=", returnType)
+            w.appendField(" vlen=", header.vlen)
             for parameter in parameters {
-                output += "\n\t'\(Self.name(parameter.name, offset: parameter.nameOffset))' type_id=\(parameter.type)"
+                w.append("\n\t'")
+                w.appendNameOrAnonymous(parameter.nameOffset)
+                w.appendField("' type_id=", parameter.type)
             }
         case .variable(let id, let linkage):
-            output += " type_id=\(id), linkage=\(linkage.name)"
+            w.appendField(" type_id=", id)
+            w.append(", linkage=")
+            w.appendText(linkage.name)
         case .dataSection(let size, let entries):
-            output += " size=\(size) vlen=\(header.vlen)"
+            w.appendField(" size=", size)
+            w.appendField(" vlen=", header.vlen)
             for entry in entries {
-                output += "\n\ttype_id=\(entry.type) offset=\(entry.offset) size=\(entry.size)"
+                w.appendField("\n\ttype_id=", entry.type)
+                w.appendField(" offset=", entry.offset)
+                w.appendField(" size=", entry.size)
                 if let target = btf.type(entry.type) {
-                    output += " (\(target.kind.code.name) '\(Self.name(target.name, offset: target.header.nameOffset))')"
+                    w.append(" (")
+                    w.appendText(target.kind.code.name)
+                    w.append(" '")
+                    w.appendNameOrAnonymous(target.header.nameOffset)
+                    w.append("')")
                 }
             }
         case .float(let size):
-            output += " size=\(size)"
+            w.appendField(" size=", size)
         case .declTag(let id, let componentIndex):
-            output += " type_id=\(id) component_idx=\(componentIndex)"
+            w.appendField(" type_id=", id)
+            w.appendField(" component_idx=", componentIndex)
         }
-        output += "\n"
+        w.append(UInt8(ascii: "\n"))
     }
 }

@@ -1,4 +1,5 @@
 import BPFVM
+import Verifier
 
 extension ConformanceRunner {
     /// Why a test failed, as a typed value: what `run(_:)` reports as text, for callers that must
@@ -58,6 +59,8 @@ extension ConformanceRunner {
         case modesDisagree(first: Mode, firstValue: UInt64, other: Mode, otherValue: UInt64)
         /// The runner was given no mode to run.
         case noMode
+        /// Trusted mode runs only verified programs, and the verifier rejected this one.
+        case rejectedByVerifier(VerifierError)
 
         public var message: String {
             switch self {
@@ -71,6 +74,8 @@ extension ConformanceRunner {
                 "\(first.rawValue) mode returned 0x\(hex(firstValue)) but \(other.rawValue) mode returned 0x\(hex(otherValue))"
             case .noMode:
                 "no interpreter mode selected"
+            case .rejectedByVerifier(let error):
+                "the verifier rejects it, so it cannot run trusted: \(error)"
             }
         }
 

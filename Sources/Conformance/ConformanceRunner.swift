@@ -1,4 +1,5 @@
 import BPFVM
+import Verifier
 
 /// Runs bpf_conformance tests in the interpreter, in checked and then trusted mode.
 ///
@@ -85,6 +86,17 @@ public struct ConformanceRunner: Sendable {
         }
         var results: [(Mode, UInt64)] = []
         for mode in modes.sorted(by: { $0 == .checked && $1 == .trusted }) {
+            // Trusted mode runs only what the verifier proved safe (after checked mode, so that a
+            // program that traps there is reported for its trap).
+            if mode == .trusted {
+                let environment = VerificationEnvironment(context: .memory(size: memory.count, lengthInR2: true),
+                                                          helpers: Self.helpers)
+                do throws(VerifierError) {
+                    _ = try Verifier().verify(program, in: environment)
+                } catch {
+                    return .failure(.rejectedByVerifier(error))
+                }
+            }
             var bytes = memory
             let result: Result<UInt64, ExecutionError> = bytes.withUnsafeMutableBytes { buffer in
                 let input = buffer.count == 0 ? nil : buffer

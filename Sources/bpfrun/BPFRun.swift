@@ -11,7 +11,7 @@ struct BPFRun: ParsableCommand {
         commandName: "bpfrun",
         abstract: "A userspace eBPF runtime: load, inspect, run and test BPF programs.",
         subcommands: [Assemble.self, Disassemble.self, Run.self, Inspect.self, Dump.self, BTFCommand.self,
-                      ConformanceCommand.self, Bench.self]
+                      ConformanceCommand.self, Bench.self, Verify.self]
     )
 
     /// Runs the command; any error becomes one line on stderr (`bpfrun: ...`) and a non-zero exit.
@@ -47,4 +47,16 @@ struct CommandError: Error, CustomStringConvertible {
 func writeToStandardError(_ text: String) {
     var text = text
     text.withUTF8 { bytes in _ = Glibc.write(2, bytes.baseAddress, bytes.count) }
+}
+
+/// Writes `bytes` to file descriptor 1, all of them (a failed write, such as to a closed pipe,
+/// ends the output).
+func writeToStandardOutput(_ bytes: UnsafeRawBufferPointer) {
+    var rest = bytes
+    while let base = rest.baseAddress, !rest.isEmpty {
+        let written = Glibc.write(1, base, rest.count)
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        rest = UnsafeRawBufferPointer(rebasing: rest[written...])
+    }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import BPFVM
 import BTFDump
@@ -6,30 +9,28 @@ import BTFDump
 struct BTFCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "btf",
-        abstract: "Print the BTF of an object: raw (as `bpftool btf dump file`), c (as `... format c`) or json (as `bpftool -j`).")
+        abstract: "Print the BTF of an object or a raw BTF file: raw (as `bpftool btf dump file`), c (as `... format c`) or json (as `bpftool -j`).",
+        discussion: """
+            Only the BTF is read: the `.BTF` section of an ELF file (a BPF object, a kernel image or module), or \
+            the whole file when it starts with the BTF magic, such as /sys/kernel/btf/vmlinux.
+            """)
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case raw, c, json
-    }
 
-    @Argument(help: "The object file.")
+    @Argument(help: "The object file, or a raw BTF file.")
     var file: String
 
     @Option(help: "raw, c or json.")
-    var format: Format = .raw
+    var format: BTFDump.Format = .raw
 
     func run() throws {
-        let object = try InputFiles.object(at: file)
-        guard let btf = object.btf else { throw CommandError("\(file): the object has no .BTF section (compile with -g)") }
-        switch format {
-        case .raw: print(BTFDump.raw(btf), terminator: "")
-        case .json: print(BTFDump.json(btf), terminator: "")
-        case .c:
-            do {
-                print(try BTFDump.c(try InputFiles.bytes(at: file)), terminator: "")
-            } catch {
-                throw CommandError("\(file): \(error)")
-            }
+        let (btf, pointerSize) = try InputFiles.btf(at: file)
+        do {
+            // The BTF is handed over: the C dump lets go of it once libbpf has its copy.
+            try BTFDump.write(consume btf, as: format, pointerSize: pointerSize, to: writeToStandardOutput)
+        } catch {
+            throw CommandError("\(file): \(error)")
         }
     }
 }
+
+extension BTFDump.Format: ExpressibleByArgument {}

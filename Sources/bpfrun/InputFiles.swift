@@ -1,23 +1,46 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
+#if canImport(Glibc)
+import Glibc
 #endif
 import ArgumentParser
 import BPFVM
 
 /// Reading the user's files, with errors that name the file and the problem.
 enum InputFiles {
-    /// The bytes of `path`, or a validation error naming it.
+    /// The bytes of `path`, or a validation error naming it. Read straight into the array (a
+    /// kernel's BTF is 5 MB; a copy through `Data` would double the memory it takes).
     static func bytes(at path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            if (try? FileManager.default.contentsOfDirectory(atPath: path)) != nil {
-                throw CommandError("\(path) is a folder, not a file")
-            }
-            if FileManager.default.fileExists(atPath: path) { throw CommandError("cannot read \(path)") }
-            throw CommandError("\(path): no such file")
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw CommandError(errno == ENOENT ? "\(path): no such file" : "cannot read \(path)")
         }
-        return [UInt8](data)
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw CommandError("cannot read \(path)") }
+        if status.st_mode & S_IFMT == S_IFDIR { throw CommandError("\(path) is a folder, not a file") }
+        // Files of /proc and /sys may claim any size: read to the end, growing as needed.
+        var bytes: [UInt8] = []
+        var capacity = max(Int(status.st_size), 0) + 1
+        while true {
+            var failed = false
+            var atEnd = false
+            bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                count = 0
+                if !bytes.isEmpty {
+                    _ = buffer.initialize(fromContentsOf: bytes)
+                    count = bytes.count
+                }
+                while count < capacity {
+                    let got = read(descriptor, buffer.baseAddress! + count, capacity - count)
+                    if got < 0 && errno == EINTR { continue }
+                    if got < 0 { failed = true }
+                    if got <= 0 { atEnd = true; return }
+                    count += got
+                }
+            }
+            if failed { throw CommandError("cannot read \(path)") }
+            if atEnd { return bytes }
+            capacity *= 2
+        }
     }
 
     /// The instruction slots of a program file: raw little-endian slots (any file holding a NUL
@@ -47,9 +70,6 @@ enum InputFiles {
         }
     }
 
-    /// Whether `bytes` start with the ELF magic.
-    static func isELF(_ bytes: [UInt8]) -> Bool { bytes.starts(with: [0x7f, 0x45, 0x4c, 0x46]) }
-
     /// The BPF object at `path`, parsed and validated.
     static func object(at path: String) throws -> Object {
         let bytes = try bytes(at: path)
@@ -62,15 +82,13 @@ enum InputFiles {
         }
     }
 
-    /// The BTF of an object file, or a raw `.BTF` file.
-    static func btf(at path: String) throws -> BTF {
-        let bytes = try bytes(at: path)
-        if isELF(bytes) {
-            guard let btf = try object(at: path).btf else { throw CommandError("\(path): the object has no .BTF section") }
-            return btf
-        }
+    /// The BTF of an ELF file's `.BTF` section or of a raw BTF file (nothing else of the file is read), with the
+    /// pointer size its ELF class implies (nil for raw BTF).
+    static func btf(at path: String) throws -> (btf: BTF, pointerSize: Int?) {
+        let file = try bytes(at: path)
         do {
-            return try BTF(bytes: bytes)
+            let source = try BTFSource(file: file)
+            return (try source.parse(), source.pointerSize)
         } catch {
             throw CommandError("\(path): \(error)")
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BPFVM
 import Conformance
+import Verifier
 
 /// `bpfrun run`: run a program in the interpreter and print r0, its printk output, the maps it
 /// changed and the run time.
@@ -12,8 +13,9 @@ struct Run: ParsableCommand {
             (r1) is the memory given: --ctx-args fills u64 argument slots (for fentry/fexit/fmod_ret/lsm \
             programs the slot after the arguments is the return value), --mem/--mem-file give raw bytes. \
             r2 holds the context's length. For raw instructions or assembly, r1 and r2 are the memory and \
-            its length and helper 5 is the conformance suite's unwind helper. Programs run in checked mode \
-            unless --trusted is given: there is no verifier yet to vouch for them.
+            its length and helper 5 is the conformance suite's unwind helper. The program is verified first \
+            (for the context given) and runs unchecked once proven safe; a program the verifier rejects does \
+            not run, unless --checked runs it in checked mode (every access checked, no verification).
             """)
 
     @Argument(help: "The program: a BPF object file, a raw file of 8-byte slots, or bpf_conformance assembly text.")
@@ -37,14 +39,13 @@ struct Run: ParsableCommand {
     @Option(help: "Read __kconfig CONFIG_* values from this kernel configuration (the text of a .config); without it, weak ones read 0.")
     var kconfig: String?
 
-    @Flag(help: "Check every memory access, register read, helper argument and the instruction budget (the default).")
+    @Flag(help: "Run without verifying, in checked mode: every memory access, register read and helper argument is checked and an instruction budget stops runaway loops.")
     var checked = false
 
-    @Flag(help: "Run without any check: only for programs known to be safe, since an unsafe one can crash bpfrun.")
-    var trusted = false
+    @Option(help: "The host BTF (an object file or raw BTF) that defines the hooks fentry/fexit/fmod_ret/lsm programs attach to (for verifying them).")
+    var hostBTF: String?
 
     func validate() throws {
-        if checked && trusted { throw ValidationError("give either --checked or --trusted, not both") }
         if [mem, memFile, ctxArgs].compactMap({ $0 }).count > 1 {
             throw ValidationError("give at most one of --mem, --mem-file and --ctx-args")
         }
@@ -53,7 +54,7 @@ struct Run: ParsableCommand {
     func run() throws {
         let bytes = try InputFiles.bytes(at: file)
         var memory = try contextBytes()
-        if InputFiles.isELF(bytes) {
+        if ELFSectionTable.isELF(bytes) {
             try runObject(memory: memory)
             return
         }
@@ -65,7 +66,14 @@ struct Run: ParsableCommand {
         } catch {
             throw CommandError("\(file): \(error)")
         }
-        let checked = !trusted
+        if !checked {
+            let environment = VerificationEnvironment(context: .memory(size: memory.count, lengthInR2: true),
+                                                      helpers: ConformanceRunner.helpers)
+            do { _ = try Verifier().verify(program, in: environment) } catch {
+                throw CommandError("\(file): the verifier rejects the program: \(error) (--checked runs it in checked mode)")
+            }
+        }
+        let checked = self.checked
         let (result, elapsed) = memory.withUnsafeMutableBytes { buffer in
             let input = buffer.count == 0 ? nil : buffer
             return Self.timed { () throws(ExecutionError) -> UInt64 in
@@ -99,6 +107,8 @@ struct Run: ParsableCommand {
     private func runObject(memory: [UInt8]) throws {
         let object = try InputFiles.object(at: file)
         let name = try ProgramChoice.name(prog, in: object, file: file)
+        let target = try targetBTF.map { try InputFiles.btf(at: $0).btf }
+        let host = try hostBTF.map { try InputFiles.btf(at: $0).btf }
         let loaded: LoadedObject
         let program: LoadedProgram
         let kernelConfig = try kconfig.map { path in
@@ -110,17 +120,26 @@ struct Run: ParsableCommand {
         } ?? KernelConfig()
         do {
             loaded = try LoadedObject(object, kernelConfig: kernelConfig)
-            try loaded.load(targetBTF: try targetBTF.map(InputFiles.btf(at:)))
+            // Only this program and what it references: the object's other programs do not matter.
+            try loaded.load(programs: [name], targetBTF: target)
             program = try loaded.program(named: name)
         } catch {
             throw CommandError("\(file): \(error)")
         }
+        var verified: VerifiedProgram? = nil
+        if !checked {
+            do {
+                verified = try program.verify(contextSize: memory.count, hostBTF: host)
+            } catch {
+                throw CommandError("\(file): the verifier rejects '\(name)': \(error) (--checked runs it in checked mode)")
+            }
+        }
         let before = MapSnapshot(loaded)
-        let checked = !trusted
         // Each kind gets the context a kernel test run gives it: an xdp_md over the packet for
         // xdp, the memory itself otherwise.
         let (result, elapsed) = Self.timed { () throws(TestRunError) -> UInt64 in
-            try program.testRun(input: memory, checked: checked).result
+            if let verified { return try verified.testRun(input: memory).result }
+            return try program.testRun(input: memory).result
         }
         let r0: UInt64
         switch result {

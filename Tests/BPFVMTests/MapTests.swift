@@ -107,7 +107,8 @@ private let arrayTypes: [MapType] = [.array, .perThreadArray]
     }
 }
 
-@Test(arguments: [(UInt32(14), "devmap (14)"), (11, "lpm_trie (11)"), (10, "lru_percpu_hash (10)"), (999, "999")])
+@Test(arguments: [(UInt32(14), "devmap is not"), (11, "lpm_trie is not"), (10, "lru_percpu_hash is not"),
+                  (999, "unknown map type 999 is not")])
 func mapUnsupportedTypeNamesTheType(raw: UInt32, text: String) {
     let error = expectErrno(-EINVAL) { () throws(MapError) in _ = try MapType.validated(raw, mapName: "events") }
     #expect(error?.reason == .unsupportedType(raw))

@@ -48,6 +48,12 @@ private enum DumpFixtures {
     static func bytes(_ url: URL) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: url))
     }
+
+    /// The C dump of the BTF in the file at `url` (an object or raw BTF).
+    static func c(_ url: URL) throws -> String {
+        let source = try BTFSource(file: try bytes(url))
+        return try BTFDump.c(try source.parse(), pointerSize: source.pointerSize)
+    }
 }
 
 private struct DumpFixtureError: Error, CustomStringConvertible {
@@ -84,8 +90,7 @@ struct BTFDumpTests {
     @Test("raw: byte-identical to bpftool btf dump file", arguments: DumpFixtures.names)
     func btfRaw(_ name: String) throws {
         let object = try DumpFixtures.object(name)
-        let (bytes, _) = try BTFDump.btfSection(in: try DumpFixtures.bytes(object))
-        let got = BTFDump.raw(try BTF(bytes: bytes))
+        let got = BTFDump.raw(try BTFSource(file: try DumpFixtures.bytes(object)).parse())
         let expected = try bpftool(["btf", "dump", "file", object.path])
         #expect(got == expected, "\(firstDifference(got, expected))")
     }
@@ -93,8 +98,7 @@ struct BTFDumpTests {
     @Test("json: byte-identical to bpftool -j btf dump file, and the same parsed JSON", arguments: DumpFixtures.names)
     func btfJSON(_ name: String) throws {
         let object = try DumpFixtures.object(name)
-        let (bytes, _) = try BTFDump.btfSection(in: try DumpFixtures.bytes(object))
-        let got = BTFDump.json(try BTF(bytes: bytes))
+        let got = BTFDump.json(try BTFSource(file: try DumpFixtures.bytes(object)).parse())
         let expected = try bpftool(["-j", "btf", "dump", "file", object.path])
         #expect(got == expected, "\(firstDifference(got, expected))")
         let parsedGot = try JSONSerialization.jsonObject(with: Data(got.utf8)) as? NSDictionary
@@ -105,18 +109,18 @@ struct BTFDumpTests {
     @Test("c: identical to bpftool btf dump file F format c, from the object and from raw BTF", arguments: DumpFixtures.names)
     func btfC(_ name: String) throws {
         let object = try DumpFixtures.object(name)
-        let got = try BTFDump.c(try DumpFixtures.bytes(object))
+        let got = try DumpFixtures.c(object)
         let expected = try bpftool(["btf", "dump", "file", object.path, "format", "c"])
         #expect(got == expected, "\(firstDifference(got, expected))")
         let (gotRaw, expectedRaw) = try DumpFixtures.withRawBTF(object) { raw in
-            (try BTFDump.c(try DumpFixtures.bytes(raw)), try bpftool(["btf", "dump", "file", raw.path, "format", "c"]))
+            (try DumpFixtures.c(raw), try bpftool(["btf", "dump", "file", raw.path, "format", "c"]))
         }
         #expect(gotRaw == expectedRaw, "\(firstDifference(gotRaw, expectedRaw))")
     }
 
     @Test("The C dump compiles as a header", arguments: ["btf_aggregates.c", "btf_layout.c", "btf_scalars.c"])
     func btfCCompiles(_ name: String) throws {
-        let dump = try BTFDump.c(try DumpFixtures.bytes(try DumpFixtures.object(name)))
+        let dump = try DumpFixtures.c(try DumpFixtures.object(name))
         let result = try TemporaryDirectory.with("btf-dump-tests") { directory in
             let header = directory.file("\(name).h")
             try dump.write(to: header, atomically: true, encoding: .utf8)
@@ -132,19 +136,21 @@ struct BTFDumpTests {
 struct BTFDumpErrorTests {
     @Test("Bytes that are neither ELF nor BTF")
     func btfNotBTF() {
-        #expect(throws: BTFDumpError.notBTF) { try BTFDump.c(Array("hello".utf8)) }
-        #expect(throws: BTFDumpError.notBTF) { try BTFDump.btfSection(in: []) }
+        #expect(throws: BTFSourceError.notBTF) { try BTFSource(file: Array("hello".utf8)) }
+        #expect(throws: BTFSourceError.notBTF) { try BTFSource(file: []) }
     }
 
     @Test("A truncated ELF header")
     func btfBadELF() {
-        #expect(throws: BTFDumpError.invalidELF("file header truncated")) { try BTFDump.c([0x7f, 0x45, 0x4c, 0x46, 2, 1]) }
+        #expect(throws: BTFSourceError.elf(ELFError(location: "ELF header", reason: .truncatedHeader(fileSize: 6)))) {
+            try BTFSource(file: [0x7f, 0x45, 0x4c, 0x46, 2, 1])
+        }
     }
 
     @Test("Malformed raw BTF is reported with its BTFError")
     func btfInvalid() {
         let bytes: [UInt8] = [0x9f, 0xeb, 2, 0, 24, 0, 0, 0] + [UInt8](repeating: 0, count: 30)
-        #expect(throws: BTFDumpError.invalidBTF(BTFError(.header, .unsupportedVersion(2)))) { try BTFDump.c(bytes) }
+        #expect(throws: BTFError(.header, .unsupportedVersion(2))) { try BTFSource(file: bytes).parse() }
     }
 
     @Test("An ELF object without .BTF", .enabled(if: DumpFixtures.toolsAvailable, "needs clang"))
@@ -157,7 +163,7 @@ struct BTFDumpErrorTests {
             try #require(result.status == 0, "\(result.errorOutput)")
             return try DumpFixtures.bytes(object)
         }
-        #expect(throws: BTFDumpError.noBTFSection) { try BTFDump.c(bytes) }
+        #expect(throws: BTFSourceError.noBTFSection) { try BTFSource(file: bytes) }
     }
 
     @Test("Every type kind's bpftool name")

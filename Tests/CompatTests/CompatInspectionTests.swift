@@ -22,54 +22,36 @@ enum Tools {
 @Suite("Compatibility suite: inspection, dumps and BTF", .enabled(if: CompatSuite.isBuilt, CompatSuite.skipReason),
        .enabled(if: Tools.isBuilt, "the bpfrun executable is not built"))
 struct CompatInspectionTests {
-    /// Runs `body`, as a known issue when the object's inspection waits for the merge of the
-    /// inspection work (`CompatSuite.Pending.parsing`): once merged, the known issue is no longer
-    /// recorded, and this test fails until the waiver is removed.
-    static func inspection(of name: String, _ body: () throws -> Void) throws {
-        if CompatSuite.pending[name] == .parsing {
-            withKnownIssue("\(name) parses only with the inspection work of issue 7 (branch compat-inspect)") {
-                try body()
-            }
-        } else {
-            try body()
-        }
-    }
-
     @Test("inspect lists every program and every map by its kernel type name", arguments: CompatSuite.names)
     func inspect(_ name: String) throws {
-        try Self.inspection(of: name) {
-            let result = try Tools.bpfrun(["inspect", CompatSuite.url(name).path])
-            #expect(result.status == 0, "\(result.stderr)")
-            let object = try CompatSuite.object(name)
-            for program in object.programs {
-                #expect(result.stdout.contains("  \(program.name)  section \(program.section)"), "\(result.stdout)")
-            }
-            for map in object.maps {
-                #expect(result.stdout.contains("  \(map.definition.name)  \(map.definition.type.name)  "),
-                        "\(result.stdout)")
-            }
-            for data in object.globalData {
-                #expect(result.stdout.contains("  \(data.mapName)  array"), "\(result.stdout)")
-            }
+        let result = try Tools.bpfrun(["inspect", CompatSuite.url(name).path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try CompatSuite.object(name)
+        for program in object.programs {
+            #expect(result.stdout.contains("  \(program.name)  section \(program.section)"), "\(result.stdout)")
+        }
+        for map in object.maps {
+            #expect(result.stdout.contains("  \(map.name)  \(map.type)  "), "\(result.stdout)")
+        }
+        for data in object.globalData {
+            #expect(result.stdout.contains("  \(data.mapName)  array"), "\(result.stdout)")
         }
     }
 
     @Test("dump prints every program, kernel-only ones included, with its prototype and source",
           arguments: CompatSuite.names)
     func dump(_ name: String) throws {
-        try Self.inspection(of: name) {
-            let object = try CompatSuite.object(name)
-            #expect(!object.programs.isEmpty)
-            for program in object.programs {
-                let result = try Tools.bpfrun(["dump", CompatSuite.url(name).path, "--prog", program.name, "--linum"])
-                #expect(result.status == 0, "\(program.name): \(result.stderr)")
-                let lines = result.stdout.split(separator: "\n")
-                #expect(lines.first?.hasPrefix("int \(program.name)(") == true, "\(result.stdout.prefix(200))")
-                #expect(lines.contains { $0.hasPrefix("; ") && $0.contains("[file:") })
-                // Every instruction is printed: the last line is the last linked one.
-                let count = try CompatSuite.linkedCount(name, program.name)
-                #expect(lines.last?.drop { $0 == " " }.hasPrefix("\(count - 1): ") == true, "\(lines.last ?? "")")
-            }
+        let object = try CompatSuite.object(name)
+        #expect(!object.programs.isEmpty)
+        for program in object.programs {
+            let result = try Tools.bpfrun(["dump", CompatSuite.url(name).path, "--prog", program.name, "--linum"])
+            #expect(result.status == 0, "\(program.name): \(result.stderr)")
+            let lines = result.stdout.split(separator: "\n")
+            #expect(lines.first?.hasPrefix("int \(program.name)(") == true, "\(result.stdout.prefix(200))")
+            #expect(lines.contains { $0.hasPrefix("; ") && $0.contains("[file:") })
+            // Every instruction is printed: the last line is the last linked one.
+            let count = try CompatSuite.linkedCount(name, program.name)
+            #expect(lines.last?.drop { $0 == " " }.hasPrefix("\(count - 1): ") == true, "\(lines.last ?? "")")
         }
     }
 
@@ -83,11 +65,9 @@ struct CompatInspectionTests {
                                (["btf", path, "--format", "json"], ["-j", "btf", "dump", "file", path])] {
             let expected = try ToolRun(bpftool, theirs)
             try #require(expected.status == 0, "bpftool \(theirs): \(expected.stderr)")
-            try Self.inspection(of: name) {
-                let result = try Tools.bpfrun(ours)
-                #expect(result.status == 0, "\(result.stderr)")
-                #expect(result.stdout == expected.stdout, "bpfrun \(ours.dropFirst().joined(separator: " "))")
-            }
+            let result = try Tools.bpfrun(ours)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout == expected.stdout, "bpfrun \(ours.dropFirst().joined(separator: " "))")
         }
     }
 
@@ -100,17 +80,20 @@ struct CompatInspectionTests {
         #expect(result.status == 0 && result.stdout == expected.stdout)
     }
 
-    @Test("the suite has at least 25 objects, and all but the listed ones inspect and run now")
+    @Test("the suite has at least 25 objects; all parse, and every program but the kernel-only ones loads")
     func counts() throws {
         #expect(CompatSuite.names.count >= 25)
-        let parses = CompatSuite.names.filter { (try? CompatSuite.object($0)) != nil }
-        #expect(Set(CompatSuite.names).subtracting(parses) == Set(CompatSuite.pending.filter { $0.value == .parsing }.keys))
-        let loads = parses.filter { name in
-            guard let kernel = CompatSuite.newKernel, let loaded = try? LoadedObject(CompatSuite.object(name)) else {
-                return false
+        let kernel = try #require(CompatSuite.newKernel, "the compat target kernels are not built")
+        var refused: Set<String> = []
+        for name in CompatSuite.names {
+            let object = try CompatSuite.object(name)
+            for program in object.programs {
+                let loaded = try LoadedObject(object)
+                if (try? loaded.load(programs: [program.name], targetBTF: kernel)) == nil {
+                    refused.insert("\(name)/\(program.name)")
+                }
             }
-            return (try? loaded.load(targetBTF: kernel)) != nil
         }
-        #expect(Set(parses).subtracting(loads) == Set(CompatSuite.pending.filter { $0.value == .wholeObjectLoad }.keys))
+        #expect(refused == Set(CompatSuite.kernelOnlyPrograms.keys))
     }
 }

@@ -16,33 +16,13 @@ enum CompatSuite {
     static let isBuilt = !names.isEmpty
     static let skipReason: Comment = "progs/build/compat is empty; run `make -C progs` first"
 
-    /// What keeps an object of the suite from being used whole before the inspection work of
-    /// issue 7 (branch compat-inspect: parse-only inspection, per-program loading) is merged.
-    enum Pending: Sendable {
-        /// The object does not parse: a kernel-only section or a map type this runtime does not
-        /// create. Inspection, dumps and BTF need parsing only after the merge.
-        case parsing
-        /// The object parses, but loading it whole fails on its kernel-only program; its other
-        /// programs run once programs load one at a time.
-        case wholeObjectLoad
-    }
-
-    /// The objects whose use waits for the merge, and why (every other object inspects, dumps,
-    /// prints its BTF and runs now).
-    static let pending: [String: Pending] = [
-        "mixed_multi": .parsing,  // kprobe.multi/ section
-        "mixed_maps": .parsing,  // BPF_MAP_TYPE_LPM_TRIE
-        "mixed_helpers": .wholeObjectLoad,  // bpf_get_current_task, bpf_send_signal
-        "mixed_iter": .wholeObjectLoad,  // bpf_seq_printf
-    ]
-
-    /// The programs of the suite that cannot run here, with why (kernel-only by section, helper
-    /// or map type).
+    /// The programs of the suite that cannot run here (kernel-only by section, helper or map
+    /// type), with what the error loading them names.
     static let kernelOnlyPrograms: [String: String] = [
-        "mixed_multi/count_tcp_functions": "kprobe.multi section",
-        "mixed_maps/drop_blocked": "lpm_trie map",
-        "mixed_helpers/kill_parent_on_exit": "bpf_get_current_task, bpf_send_signal",
-        "mixed_iter/dump_task": "bpf_seq_printf",
+        "mixed_multi/count_tcp_functions": "kprobe.multi",
+        "mixed_maps/drop_blocked": "lpm_trie",
+        "mixed_helpers/kill_parent_on_exit": "unknown helper 35",
+        "mixed_iter/dump_task": "unknown helper 126",
     ]
 
     static func url(_ name: String) -> URL { directory.appendingPathComponent(name + ".o") }

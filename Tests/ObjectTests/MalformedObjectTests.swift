@@ -431,7 +431,8 @@ struct MalformedObjectTests {
         }
         // Eight hash maps of the largest capacity write 8 × 128 MiB of buckets: the limit exactly.
         let eight = try Object(bytes: BPFCompiler.compile(source(maps: 8)), name: "many")
-        #expect(eight.maps.map(\.definition.creationBytes).reduce(0, +) == MapDefinition.maximumObjectCreationBytes)
+        let creationBytes = try eight.maps.map { try $0.runtimeDefinition().creationBytes }.reduce(0, +)
+        #expect(creationBytes == MapDefinition.maximumObjectCreationBytes)
         let bytes = 9 << 27
         #expect(throws: ObjectError.invalidMap(name: "h8", reason: "the object's maps up to this one would write"
             + " \(bytes) bytes when created (hash buckets, program array slots), more than the 1073741824 one object may")) {

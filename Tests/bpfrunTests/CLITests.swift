@@ -59,7 +59,7 @@ struct BadInvocation: CustomTestStringConvertible, Sendable {
         BadInvocation(["disasm", "examples/sum.s", "--syntax", "intel"], usage,
                       "bpfrun: The value 'intel' is invalid for '--syntax <syntax>'. Please provide one of 'llvm' and 'conformance'."),
         BadInvocation(["inspect", "README.md"], 1,
-                      "bpfrun: README.md: ELF: ELF header: not an ELF file (the first 4 bytes are not \\x7fELF)"),
+                      "bpfrun: README.md: ELF header: not an ELF file (the first 4 bytes are not \\x7fELF)"),
         BadInvocation(["asm", "examples/sum.s", "-o", "examples/sum.s"], 1,
                       "bpfrun: -o examples/sum.s would overwrite the input file"),
         BadInvocation(["conformance", "README.md"], 1, "bpfrun: README.md is not a folder"),
@@ -127,7 +127,8 @@ struct CLITests {
             "  send: 10.0.0.1:443 len=100 ret=60",
             "  short send: 60 of 100",
         ])
-        let counter = try CLI.run(["run", "progs/build/hash_counter.o", "--ctx-args", "0x0a000001,443,100,100"])
+        let counter = try CLI.run(["run", "progs/build/hash_counter.o", "--ctx-args", "0x0a000001,443,100,100",
+                                   "--host-btf", "progs/build/host_hooks.o"])
         expectRunOutput(counter, lines: [
             "r0 = 0 (0x0, as int: 0)",
             "maps changed:",

@@ -18,7 +18,7 @@ public enum Linker {
     public static func link(_ object: Object, program name: String, target: CORETarget?) throws(ObjectError)
         -> Program
     {
-        var linker = try Session(object: object, entry: object.program(named: name), coreTarget: target)
+        var linker = Session(object: object, entry: try object.program(named: name), coreTarget: target)
         return try linker.run()
     }
 
@@ -65,49 +65,56 @@ public enum Linker {
         var mapNames: [String] = []
         var poisoned: [PoisonedInstruction] = []
 
-        init(object: Object, entry: ProgramEntry, coreTarget: CORETarget?) throws(ObjectError) {
+        init(object: Object, entry: ProgramEntry, coreTarget: CORETarget?) {
             self.object = object
             self.entry = entry
             self.coreTarget = coreTarget
+        }
+
+        /// Slices the executable section `index` into instructions and finds its functions, the first time the
+        /// program reaches into it: sections the program never reaches cannot fail its linking.
+        mutating func prepare(section index: Int) throws(ObjectError) {
+            guard slotsBySection[index] == nil else { return }
             let elf = object.elf
-            for section in elf.sections where section.isExecutable {
-                let data = elf.data(of: section)
-                guard let slots = Instruction.slots(fromBytes: data) else {
-                    throw .link(program: entry.name, instruction: 0,
-                                reason: "section '\(section.name)' is \(data.count) bytes, not a whole number of instructions")
-                }
-                slotsBySection[section.index] = slots
-                var relocations: [Int: ELFRelocation] = [:]
-                for relocation in elf.relocations(for: section) { relocations[Int(relocation.offset)] = relocation }
-                relocationsBySection[section.index] = relocations
-                let symbols = elf.symbols
-                    .filter { $0.sectionIndex == section.index && $0.type == .function }
-                    .sorted { $0.value < $1.value }
-                var functions: [Function] = []
-                // Symbol values and sizes are raw 64-bit numbers: compare them in UInt64 against the section's
-                // size before any becomes an Int.
-                let sectionSize = UInt64(data.count)
-                for (position, symbol) in symbols.enumerated() {
-                    let start = symbol.value
-                    let end: UInt64
-                    if symbol.size > 0 {
-                        let (sum, overflow) = start.addingReportingOverflow(symbol.size)
-                        end = overflow ? sectionSize : min(sum, sectionSize)
-                    } else {
-                        end = min(position + 1 < symbols.count ? symbols[position + 1].value : sectionSize, sectionSize)
-                    }
-                    guard start % 8 == 0, end % 8 == 0, start < end else {
-                        throw .link(program: entry.name, instruction: 0,
-                                    reason: "function '\(symbol.name)' has a bad range \(start)..<\(end) in '\(section.name)'")
-                    }
-                    functions.append(Function(name: symbol.name, sectionIndex: section.index, start: Int(start / 8),
-                                              count: Int((end - start) / 8)))
-                }
-                functionsBySection[section.index] = functions
+            guard elf.sections.indices.contains(index), elf.sections[index].isExecutable else { return }
+            let section = elf.sections[index]
+            let data = elf.data(of: section)
+            guard let slots = Instruction.slots(fromBytes: data) else {
+                throw .link(program: entry.name, instruction: 0,
+                            reason: "section '\(section.name)' is \(data.count) bytes, not a whole number of instructions")
             }
+            slotsBySection[section.index] = slots
+            var relocations: [Int: ELFRelocation] = [:]
+            for relocation in elf.relocations(for: section) { relocations[Int(relocation.offset)] = relocation }
+            relocationsBySection[section.index] = relocations
+            let symbols = elf.symbols
+                .filter { $0.sectionIndex == section.index && $0.type == .function }
+                .sorted { $0.value < $1.value }
+            var functions: [Function] = []
+            // Symbol values and sizes are raw 64-bit numbers: compare them in UInt64 against the section's
+            // size before any becomes an Int.
+            let sectionSize = UInt64(data.count)
+            for (position, symbol) in symbols.enumerated() {
+                let start = symbol.value
+                let end: UInt64
+                if symbol.size > 0 {
+                    let (sum, overflow) = start.addingReportingOverflow(symbol.size)
+                    end = overflow ? sectionSize : min(sum, sectionSize)
+                } else {
+                    end = min(position + 1 < symbols.count ? symbols[position + 1].value : sectionSize, sectionSize)
+                }
+                guard start % 8 == 0, end % 8 == 0, start < end else {
+                    throw .link(program: entry.name, instruction: 0,
+                                reason: "function '\(symbol.name)' has a bad range \(start)..<\(end) in '\(section.name)'")
+                }
+                functions.append(Function(name: symbol.name, sectionIndex: section.index, start: Int(start / 8),
+                                          count: Int((end - start) / 8)))
+            }
+            functionsBySection[section.index] = functions
         }
 
         mutating func run() throws(ObjectError) -> Program {
+            try prepare(section: entry.sectionIndex)
             guard let function = functionsBySection[entry.sectionIndex]?.first(where: { $0.start == entry.offset / 8 })
             else {
                 throw .link(program: entry.name, instruction: 0, reason: "no function symbol at the program's start")
@@ -189,6 +196,7 @@ public enum Linker {
         mutating func linkedIndex(ofSlot slot: Int, inSection sectionIndex: Int, from linked: Int) throws(ObjectError)
             -> Int
         {
+            try prepare(section: sectionIndex)
             guard let function = functionsBySection[sectionIndex]?.first(where: {
                 slot >= $0.start && slot < $0.start + $0.count
             }) else {
@@ -240,12 +248,15 @@ public enum Linker {
                                 + " '\(target.name)' (\(target.size) bytes)")
             }
             let symbolOffset = Int(symbol.value)
-            if target.name == ".maps" {
-                guard let map = object.maps.first(where: { $0.symbolOffset == symbolOffset }) else {
-                    throw .link(program: entry.name, instruction: linked, reason: "no map at '.maps'+\(symbol.value)")
+            if target.name == ".maps" || target.name == "maps" {
+                guard let map = object.maps.first(where: {
+                    $0.sectionIndex == symbol.sectionIndex && $0.symbolOffset == symbolOffset
+                }) else {
+                    throw .link(program: entry.name, instruction: linked,
+                                reason: "no map at '\(target.name)'+\(symbol.value)")
                 }
                 output[linked].registers = (output[linked].registers & 0x0f) | (LoadImmediateKind.mapByIndex.rawValue << 4)
-                output[linked].imm = mapIndex(map.definition.name)
+                output[linked].imm = mapIndex(map.name)
                 output[linked + 1].imm = 0
             } else if let data = object.globalData.first(where: { $0.sectionIndex == symbol.sectionIndex }) {
                 let offset = imm + symbolOffset

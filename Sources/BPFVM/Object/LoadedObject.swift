@@ -1,11 +1,14 @@
 /// An object opened for running, as libbpf's `bpf_object`: its maps exist (global-data maps
 /// hold the sections' initial bytes), the host may read and set global variables (`.rodata`
-/// only until `load()`), and after `load()` every program is linked, bound to its maps and
-/// helpers, and ready to run.
+/// only until `load()`), and after `load()` the programs asked for are linked, bound to their
+/// maps and helpers, and ready to run.
+///
+/// Maps this runtime cannot create (legacy definitions, types it does not implement) are left
+/// out of ``maps``; only a program that uses one fails, when it is loaded.
 public final class LoadedObject: @unchecked Sendable {
     public let object: Object
-    /// The maps in declaration order: BTF-defined maps first, then global-data maps, then the maps
-    /// the host added (``addMap(_:)``).
+    /// The maps in declaration order: declared maps first (those this runtime creates), then global-data maps,
+    /// then the maps the host added (``addMap(_:)``).
     public private(set) var maps: [Map]
     /// The helpers programs may call.
     public let helpers: HelperTable
@@ -14,10 +17,12 @@ public final class LoadedObject: @unchecked Sendable {
     /// Whether tracing programs may read arbitrary host memory (`probe_read*`); when false, a
     /// program that calls one fails to load.
     public let allowsHostMemoryReads: Bool
-    /// The programs, after `load()`.
+    /// The programs `load()` loaded, in the object's order.
     public private(set) var programs: [LoadedProgram] = []
     /// What checked runs know of `maps`, in the same order.
     private(set) var mapLayouts: [MapLayout]
+    /// The maps of maps whose declared initial values (`__array(values, ...)`) are in place.
+    private var filledMapsOfMaps: Set<String> = []
 
     /// Creates the object's maps. `helpers` defaults to the standard helpers; each program gets
     /// those its kind may call. `allowsHostMemoryReads: false` takes `probe_read*` away from
@@ -34,10 +39,11 @@ public final class LoadedObject: @unchecked Sendable {
         self.allowsHostMemoryReads = allowsHostMemoryReads
         var maps: [Map] = []
         for declaration in object.maps {
+            guard let definition = try? declaration.runtimeDefinition() else { continue }
             do {
-                maps.append(try Map(declaration.definition))
+                maps.append(try Map(definition))
             } catch {
-                throw .invalidMap(name: declaration.definition.name, reason: "\(error)")
+                throw .invalidMap(name: declaration.name, reason: error.problem)
             }
         }
         for data in object.globalData {
@@ -51,7 +57,7 @@ public final class LoadedObject: @unchecked Sendable {
                 if !initialBytes.isEmpty { try map.update([0, 0, 0, 0], initialBytes) }
                 maps.append(map)
             } catch {
-                throw .invalidMap(name: data.mapName, reason: "\(error)")
+                throw .invalidMap(name: data.mapName, reason: error.problem)
             }
         }
         guard maps.count <= maximumTrackedMaps else {
@@ -60,18 +66,6 @@ public final class LoadedObject: @unchecked Sendable {
         }
         self.maps = maps
         self.mapLayouts = maps.map(MapLayout.init)
-        // Maps of maps declared with initial values hold the object's maps named there.
-        for declaration in object.maps where declaration.definition.type.holdsMaps {
-            let outer = maps.first { $0.definition.name == declaration.definition.name }!
-            for (slot, name) in declaration.initialValues.sorted(by: { $0.key < $1.key }) {
-                guard let inner = maps.first(where: { $0.definition.name == name }) else {
-                    throw .invalidMap(name: declaration.definition.name, reason: "initial value '\(name)' is not a map")
-                }
-                do { try outer.setInnerMap(inner, at: UInt32(slot)) } catch {
-                    throw .invalidMap(name: declaration.definition.name, reason: "\(error)")
-                }
-            }
-        }
     }
 
     /// Creates a map that is not in the object, for instance an inner map for a map of maps
@@ -91,7 +85,7 @@ public final class LoadedObject: @unchecked Sendable {
                               reason: "an object may have at most \(maximumTrackedMaps) maps, global data included")
         }
         let map: Map
-        do { map = try Map(definition) } catch { throw .invalidMap(name: definition.name, reason: "\(error)") }
+        do { map = try Map(definition) } catch { throw .invalidMap(name: definition.name, reason: error.problem) }
         maps.append(map)
         mapLayouts.append(MapLayout(map))
         return map
@@ -142,30 +136,79 @@ public final class LoadedObject: @unchecked Sendable {
         bytes.withUnsafeBytes { (value + variable.offset).copyMemory(from: $0.baseAddress!, byteCount: bytes.count) }
     }
 
-    /// Links every program (CO-RE against `targetBTF`, or the object's own BTF), resolves its map
-    /// references, binds it to the helpers, fills program arrays declared with initial values, and
-    /// freezes `.rodata`.
-    public func load(targetBTF: BTF? = nil) throws(ObjectError) {
-        guard !isLoaded else { return }
+    /// Loads programs: links each (CO-RE against `targetBTF`, or the object's own BTF), resolves
+    /// its map references, binds it to the helpers its kind may call, then fills the program
+    /// arrays and maps of maps the loaded programs use with the programs and maps libbpf puts
+    /// there (`__array(values, ...)`; a map of maps is filled once, so that what the host stores
+    /// in it later stays).
+    ///
+    /// `programs` names the programs to load. Each brings along what it references: its
+    /// subprograms, its maps and globals, and every program its tail calls may reach through
+    /// the program arrays it uses, transitively. The object's other programs are left aside,
+    /// so their problems (an unsupported helper, a map this runtime cannot create, a kernel-only
+    /// section) do not matter. nil loads every program, and fails if any fails. A later call
+    /// loads more programs; a call that fails adds none of its programs to ``programs``.
+    public func load(programs names: [String]? = nil, targetBTF: BTF? = nil) throws(ObjectError) {
+        let requested = names ?? object.programs.map(\.name)
+        for name in requested { _ = try object.program(named: name) }
+        var queued = Set(programs.map(\.name))
+        var queue = requested.filter { queued.insert($0).inserted }
         var loaded: [LoadedProgram] = []
+        var programArrays: [MapDeclaration] = []
+        var mapsOfMaps: [MapDeclaration] = []
         let target = targetBTF.map(CORETarget.init)
-        for entry in object.programs {
-            let linked = try Linker.link(object, program: entry.name, target: target)
-            loaded.append(try bind(linked))
-        }
-        for declaration in object.maps where declaration.definition.type == .programArray {
-            guard let map = map(named: declaration.definition.name) else { continue }
-            for (slot, name) in declaration.initialValues {
-                guard let program = loaded.first(where: { $0.name == name }) else {
-                    throw .invalidMap(name: declaration.definition.name, reason: "initial value '\(name)' is not a program")
+        while loaded.count < queue.count {
+            let program = try bind(Linker.link(object, program: queue[loaded.count], target: target))
+            loaded.append(program)
+            for mapName in program.linked.metadata.maps {
+                guard let declaration = object.maps.first(where: { $0.name == mapName }) else { continue }
+                if declaration.type.runtimeType?.holdsMaps == true && !filledMapsOfMaps.contains(mapName)
+                    && !mapsOfMaps.contains(declaration)
+                {
+                    mapsOfMaps.append(declaration)
                 }
-                do { try map.setProgram(program, at: slot) } catch {
-                    throw .invalidMap(name: declaration.definition.name, reason: "\(error)")
+                guard declaration.type == .programArray, !programArrays.contains(declaration) else { continue }
+                programArrays.append(declaration)
+                for (_, target) in declaration.initialValues.sorted(by: { $0.key < $1.key }) {
+                    guard object.programs.contains(where: { $0.name == target }) else {
+                        throw .invalidMap(name: declaration.name, reason: "initial value '\(target)' is not a program")
+                    }
+                    if queued.insert(target).inserted { queue.append(target) }
                 }
             }
         }
-        programs = loaded
+        try fillMapsOfMaps(mapsOfMaps)
+        let all = programs + loaded
+        for declaration in programArrays {
+            guard let map = map(named: declaration.name) else { continue }
+            for (slot, name) in declaration.initialValues {
+                guard let program = all.first(where: { $0.name == name }) else { continue }
+                do { try map.setProgram(program, at: slot) } catch {
+                    throw .invalidMap(name: declaration.name, reason: error.problem)
+                }
+            }
+        }
+        programs = object.programs.compactMap { entry in all.first { $0.name == entry.name } }
         isLoaded = true
+    }
+
+    /// Stores in each map of maps the object's maps its declaration names (libbpf's
+    /// `init_map_in_map_slots`); each must exist here and fit the outer map's template.
+    private func fillMapsOfMaps(_ declarations: [MapDeclaration]) throws(ObjectError) {
+        for declaration in declarations {
+            guard let outer = map(named: declaration.name) else { continue }
+            for (slot, name) in declaration.initialValues.sorted(by: { $0.key < $1.key }) {
+                guard let inner = maps.first(where: { $0.definition.name == name }) else {
+                    let reason = object.maps.first(where: { $0.name == name })?.unavailability
+                        .map { "initial value '\(name)' cannot be created: \($0)" }
+                    throw .invalidMap(name: declaration.name, reason: reason ?? "initial value '\(name)' is not a map")
+                }
+                do { try outer.setInnerMap(inner, at: UInt32(slot)) } catch {
+                    throw .invalidMap(name: declaration.name, reason: error.problem)
+                }
+            }
+            filledMapsOfMaps.insert(declaration.name)
+        }
     }
 
     /// The loaded program named `name`.
@@ -181,23 +224,59 @@ public final class LoadedObject: @unchecked Sendable {
         "GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL", "Dual MIT/GPL", "Dual MPL/GPL",
     ]
 
+    /// Checks, without creating anything, what loading `program` (linked from `object`) needs
+    /// beyond linking: its section names a kind this runtime runs; every helper it calls exists
+    /// and may be called by its kind (GPL-only ones under a GPL-compatible license); every map it
+    /// uses can be created here. Returns its kind. Loading checks the same before binding.
+    public static func checkLoadable(
+        _ program: Program, of object: Object, helpers: HelperTable = StandardHelpers.table,
+        allowsHostMemoryReads: Bool = true
+    ) throws(ObjectError) -> ProgramKind {
+        let name = program.metadata.name
+        guard let kind = program.metadata.kind else {
+            let refusal = ProgramSection(name: program.metadata.section).refusal ?? "it has no program kind"
+            throw .notRunnable(program: name, section: program.metadata.section, reason: refusal)
+        }
+        let available = helpers.available(to: kind, allowsHostMemoryReads: allowsHostMemoryReads)
+        for (index, operation) in program.operations {
+            switch operation {
+            case .call(.helper(let id)):
+                guard let helper = helpers[id] else {
+                    // A poisoned instruction calls a helper that does not exist on purpose: it fails only if it runs.
+                    if program.metadata.poisonReason(at: index) != nil { continue }
+                    throw .link(program: name, instruction: index,
+                                reason: LoadError(index: index, reason: .unknownHelper(id)).problem)
+                }
+                if helper.isGPLOnly && !gplCompatibleLicenses.contains(object.license) {
+                    throw .link(program: name, instruction: index, reason: "bpf_\(helper.name) is GPL-only and the"
+                        + " license \"\(object.license)\" is not GPL-compatible")
+                }
+                if available[id] == nil {
+                    throw .link(program: name, instruction: index, reason: unavailability(of: helper, to: kind))
+                }
+            case .loadImmediate64(let immediateKind, _, let value)
+                where immediateKind == .mapByIndex || immediateKind == .mapValueByIndex:
+                let position = Int(UInt32(truncatingIfNeeded: value))
+                guard position < program.metadata.maps.count else { continue }  // binding names this one
+                let mapName = program.metadata.maps[position]
+                if let reason = object.maps.first(where: { $0.name == mapName })?.unavailability {
+                    throw .link(program: name, instruction: index, reason: "map '\(mapName)': \(reason)")
+                }
+            default:
+                continue
+            }
+        }
+        return kind
+    }
+
     /// Replaces map references (`lddw` src 5 and 6) with the addresses of the maps and their
     /// values (recording each one's provenance for checked runs) and binds the program to the
     /// helpers its kind may call.
     private func bind(_ program: Program) throws(ObjectError) -> LoadedProgram {
         let name = program.metadata.name
-        let kind = program.metadata.kind
+        let kind = try Self.checkLoadable(program, of: object, helpers: helpers,
+                                          allowsHostMemoryReads: allowsHostMemoryReads)
         let available = helpers.available(to: kind, allowsHostMemoryReads: allowsHostMemoryReads)
-        for (index, operation) in program.operations {
-            guard case .call(.helper(let id)) = operation, let helper = helpers[id] else { continue }
-            if helper.isGPLOnly && !Self.gplCompatibleLicenses.contains(object.license) {
-                throw .link(program: name, instruction: index,
-                            reason: "bpf_\(helper.name) is GPL-only and the license \"\(object.license)\" is not GPL-compatible")
-            }
-            if available[id] == nil {
-                throw .link(program: name, instruction: index, reason: Self.unavailability(of: helper, to: kind))
-            }
-        }
         var slots = program.instructions
         var referenced: [Map] = []
         for mapName in program.metadata.maps {
@@ -241,7 +320,7 @@ public final class LoadedObject: @unchecked Sendable {
             throw .invalidInstructions(program: name, error)
         }
         do {
-            return try LoadedProgram(linked: program, bound: bound, maps: referenced, helpers: available,
+            return try LoadedProgram(linked: program, kind: kind, bound: bound, maps: referenced, helpers: available,
                                      constants: constants, object: self)
         } catch {
             throw .link(program: name, instruction: error.index, reason: error.problem)

@@ -6,17 +6,23 @@ public final class LoadedProgram: @unchecked Sendable {
     public let maps: [Map]
     /// The interpreter bound to this program.
     public let interpreter: Interpreter
+    /// The helpers the program was bound to (those its kind may call).
+    public let helpers: HelperTable
     private unowned let object: LoadedObject
 
+    /// Where it runs, which decides its context and the helpers it may call.
+    public let kind: ProgramKind
+
     public var name: String { linked.metadata.name }
-    public var kind: ProgramKind { linked.metadata.kind }
 
     /// `constants` gives the provenance of each `lddw` of a map or global variable in `bound`.
-    init(linked: Program, bound: Program, maps: [Map], helpers: HelperTable, constants: [Int: Provenance],
-         object: LoadedObject) throws(LoadError)
+    init(linked: Program, kind: ProgramKind, bound: Program, maps: [Map], helpers: HelperTable,
+         constants: [Int: Provenance], object: LoadedObject) throws(LoadError)
     {
         self.linked = linked
+        self.kind = kind
         self.maps = maps
+        self.helpers = helpers
         self.object = object
         var interpreter = try Interpreter(program: bound, helpers: helpers, maps: object.mapLayouts,
                                           constants: constants)
@@ -34,10 +40,15 @@ public final class LoadedProgram: @unchecked Sendable {
         self.interpreter = interpreter
     }
 
-    /// Runs with r1-r5 = `arguments`; `regions` lists the memory they point to (see
-    /// `Interpreter.run(arguments:regions:context:)` for what a checked run may reach). Checked
-    /// mode by default; trusted mode only for verified programs.
-    public func run(arguments: [UInt64], regions: [MemoryRegion] = [], checked: Bool = true) throws(ExecutionError)
+    /// Runs in checked mode with r1-r5 = `arguments`; `regions` lists the memory they point to
+    /// (see `Interpreter.run(arguments:regions:context:)` for what a checked run may reach).
+    public func run(arguments: [UInt64], regions: [MemoryRegion] = []) throws(ExecutionError) -> UInt64 {
+        try run(arguments: arguments, regions: regions, checked: true)
+    }
+
+    /// `run` in checked mode, or unchecked: only for programs the verifier accepted (the
+    /// `Verifier` module's `VerifiedProgram` is the public way to run one).
+    package func run(arguments: [UInt64], regions: [MemoryRegion], checked: Bool) throws(ExecutionError)
         -> UInt64
     {
         if checked {
@@ -50,8 +61,13 @@ public final class LoadedProgram: @unchecked Sendable {
     /// `input` is the packet and the context is a `struct xdp_md` pointing at it (data,
     /// data_end, data_meta, ingress_ifindex 1, rx_queue_index 0, egress_ifindex 0); for every
     /// other kind (hook programs included), `input` is the context memory itself. Returns r0 and the input afterwards
-    /// (programs may rewrite packets and contexts).
-    public func testRun(input: [UInt8], checked: Bool = true) throws(TestRunError) -> (result: UInt64, output: [UInt8]) {
+    /// (programs may rewrite packets and contexts). Runs in checked mode.
+    public func testRun(input: [UInt8]) throws(TestRunError) -> (result: UInt64, output: [UInt8]) {
+        try testRun(input: input, checked: true)
+    }
+
+    /// `testRun` in checked mode or unchecked (only for verified programs).
+    package func testRun(input: [UInt8], checked: Bool) throws(TestRunError) -> (result: UInt64, output: [UInt8]) {
         guard kind == .testRun(type: "xdp") else {
             var memory = input
             let result = memory.withUnsafeMutableBytes { buffer in
@@ -82,8 +98,13 @@ public final class LoadedProgram: @unchecked Sendable {
         }
     }
 
-    /// Runs with the context `memory` (r1 = its address, r2 = its length, as a test run does).
-    public func run(memory: UnsafeMutableRawBufferPointer?, checked: Bool = true) throws(ExecutionError) -> UInt64 {
+    /// Runs in checked mode with the context `memory` (r1 = its address, r2 = its length, as a test run does).
+    public func run(memory: UnsafeMutableRawBufferPointer?) throws(ExecutionError) -> UInt64 {
+        try run(memory: memory, checked: true)
+    }
+
+    /// `run(memory:)` in checked mode or unchecked (only for verified programs).
+    package func run(memory: UnsafeMutableRawBufferPointer?, checked: Bool) throws(ExecutionError) -> UInt64 {
         try run(arguments: Interpreter.memoryArguments(memory), regions: memory.map { [MemoryRegion($0)] } ?? [],
                 checked: checked)
     }
@@ -95,11 +116,20 @@ public enum TestRunError: Error, Hashable, Sendable, CustomStringConvertible {
     case trapped(ExecutionError)
     /// No memory below 4 GiB could be mapped for an XDP packet.
     case noLowMemory
+    /// An unchecked run was given less context memory than the program was verified for.
+    case contextTooSmall(given: Int, verified: Int)
+    /// A hook argument slot holds a value its type cannot have (an int not sign-extended, a
+    /// return value outside the range the program was verified for).
+    case invalidArgument(slot: Int, value: UInt64)
 
     public var description: String {
         switch self {
         case .trapped(let error): "trap at \(error)"
         case .noLowMemory: "cannot map packet memory below 4 GiB for the xdp_md context"
+        case .invalidArgument(let slot, let value):
+            "argument slot \(slot) holds 0x\(String(value, radix: 16)), which its type cannot hold"
+        case .contextTooSmall(let given, let verified):
+            "the context is \(given) bytes, but the program was verified for \(verified)"
         }
     }
 }

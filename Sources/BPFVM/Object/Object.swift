@@ -1,8 +1,10 @@
-/// A BPF object file as libbpf reads it, before linking: its entry programs, its BTF-defined
-/// maps, its global-data sections and variables, its license, and its BTF and BTF.ext.
+/// A BPF object file as libbpf reads it, before linking: its entry programs, its maps, its
+/// global-data sections and variables, its license, and its BTF and BTF.ext.
 ///
-/// Building an `Object` validates the ELF container, the BTF, the map definitions and the
-/// program sections; linking a program (`Linker`) resolves its relocations.
+/// Building an `Object` validates the ELF container, the BTF, the map declarations and the
+/// program symbols; it accepts every map type, every program section and the legacy `maps`
+/// section, so that any object can be inspected. Linking a program (`Linker`) resolves its
+/// relocations; what this runtime cannot run is refused when it is loaded (`LoadedObject`).
 public struct Object: Sendable {
     /// The object's name (the file name without `.o`), used to name global-data maps as libbpf does.
     public let name: String
@@ -15,7 +17,7 @@ public struct Object: Sendable {
     public let kernelVersion: UInt32?
     /// The entry programs, in section and then symbol order.
     public let programs: [ProgramEntry]
-    /// The BTF-defined maps of `.maps`, in section order.
+    /// The BTF-defined maps of `.maps`, in section order, then the legacy ones of `maps`.
     public let maps: [MapDeclaration]
     /// The global-data sections, each a one-entry array map (the `.kconfig` map of `__kconfig`
     /// externs last, when there are any).
@@ -28,7 +30,6 @@ public struct Object: Sendable {
         do { elf = try ELFFile(bytes: bytes) } catch { throw .elf(error) }
         self.name = name
         self.elf = elf
-        if elf.section(named: "maps") != nil { throw .legacyMaps }
         var btf: BTF?
         var btfExt: BTFExt?
         do {
@@ -51,13 +52,13 @@ public struct Object: Sendable {
             return data.reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         }
         programs = try Self.entryPrograms(elf)
-        maps = try Self.mapDeclarations(elf, btf)
+        maps = try MapDeclaration.declarations(in: elf, btf: btf)
         let (externs, kernelConfig) = Self.externDeclarations(elf, btf, objectName: name)
         self.externs = externs
         globalData = try Self.globalDataSections(elf, btf, objectName: name) + (kernelConfig.map { [$0] } ?? [])
         // Programs refer to maps by name once linked, so two maps must never share one.
         var names = Set<String>()
-        for mapName in maps.map(\.definition.name) + globalData.map(\.mapName) where !names.insert(mapName).inserted {
+        for mapName in maps.map(\.name) + globalData.map(\.mapName) where !names.insert(mapName).inserted {
             throw .invalidMap(name: mapName, reason: "another map of the object has the same name (global-data maps"
                 + " are named after their section, cut to 15 characters as the kernel does)")
         }
@@ -102,145 +103,17 @@ public struct Object: Sendable {
     private static func entryPrograms(_ elf: ELFFile) throws(ObjectError) -> [ProgramEntry] {
         var entries: [ProgramEntry] = []
         for section in elf.sections where section.isExecutable && section.name != ".text" {
-            guard let kind = ProgramKind(section: section.name) else { throw .unknownProgramSection(section.name) }
+            let meaning = ProgramSection(name: section.name)
             let symbols = elf.symbols
                 .filter { $0.sectionIndex == section.index && $0.type == .function && $0.binding != .local }
                 .sorted { $0.value < $1.value }
             for symbol in symbols {
                 let range = try range(of: symbol, in: section, what: "program")
                 entries.append(ProgramEntry(name: symbol.name, section: section.name, sectionIndex: section.index,
-                                            kind: kind, offset: range.lowerBound, size: range.count))
+                                            sectionMeaning: meaning, offset: range.lowerBound, size: range.count))
             }
         }
         return entries
-    }
-
-    private static func mapDeclarations(_ elf: ELFFile, _ btf: BTF?) throws(ObjectError) -> [MapDeclaration] {
-        guard let section = elf.section(named: ".maps") else { return [] }
-        guard let btf else { throw .mapsWithoutBTF }
-        guard let datasec = btf.firstType(named: ".maps"), case .dataSection(_, let variables) = datasec.kind else {
-            throw .invalidMap(name: ".maps", reason: "BTF has no DATASEC '.maps'")
-        }
-        let relocations = elf.relocations(for: section)
-        var declarations: [MapDeclaration] = []
-        for variable in variables {
-            guard let varType = btf.type(variable.type), case .variable(let defType, _) = varType.kind else {
-                throw .invalidMap(name: ".maps", reason: "DATASEC entry \(variable.type) is not a VAR")
-            }
-            let name = varType.name
-            guard let symbol = elf.symbols.first(where: { $0.name == name && $0.sectionIndex == section.index }) else {
-                throw .invalidMap(name: name, reason: "no symbol for the map in '.maps'")
-            }
-            let place = try range(of: symbol, in: section, what: "map")
-            var initialValues: [Int: String] = [:]
-            let definition = try mapDefinition(btf, defType, name: name) { valuesMember in
-                // __array(values, ...): initial values filled through .rel.maps.
-                let start = UInt64(place.lowerBound) + UInt64(valuesMember.bitOffset / 8)
-                let end = UInt64(place.upperBound)
-                for relocation in relocations where relocation.offset >= start && relocation.offset < end {
-                    let slot = Int(relocation.offset - start) / 8
-                    guard relocation.symbolIndex < elf.symbols.count else { continue }
-                    initialValues[slot] = elf.symbols[relocation.symbolIndex].name
-                }
-            }
-            declarations.append(MapDeclaration(definition: definition, symbolOffset: place.lowerBound,
-                                               initialValues: initialValues))
-        }
-        // Each map's capacity is checked when it is created; what creating all of them writes is checked here.
-        var creationBytes = 0
-        for declaration in declarations {
-            creationBytes += declaration.definition.creationBytes
-            guard creationBytes <= MapDefinition.maximumObjectCreationBytes else {
-                throw .invalidMap(name: declaration.definition.name, reason: "the object's maps up to this one"
-                    + " would write \(creationBytes) bytes when created (hash buckets, program array slots), more"
-                    + " than the \(MapDefinition.maximumObjectCreationBytes) one object may")
-            }
-        }
-        return declarations
-    }
-
-    /// The map a BTF map definition (the struct `id`) declares, as libbpf's `parse_btf_map_def`
-    /// reads it: `__uint` fields, `__type` key and value, and `__array(values, ...)`, whose
-    /// element type is an inner map's definition for a map of maps (`values` is then called,
-    /// so the caller can collect initial values). An inner definition (`isInner`) may not have one.
-    static func mapDefinition(_ btf: BTF, _ id: UInt32, name: String, isInner: Bool = false,
-                              values: (BTFMember) throws(ObjectError) -> Void = { _ in }) throws(ObjectError)
-        -> MapDefinition
-    {
-        let definition = btf.type(btf.skippingModifiersAndTypedefs(id))
-        guard let definition, case .structure(_, let members) = definition.kind else {
-            throw .invalidMap(name: name, reason: "its definition is not a struct")
-        }
-        var fields: [String: Int] = [:]
-        var keySize: Int?
-        var valueSize: Int?
-        var innerMap: MapDefinition?
-        var hasValues = false
-        for (position, member) in members.enumerated() {
-            let memberType = btf.skippingModifiersAndTypedefs(member.type)
-            switch member.name {
-            case "type", "max_entries", "map_flags", "key_size", "value_size", "numa_node", "map_extra", "pinning":
-                // __uint(name, N): a pointer to an array of N ints.
-                guard case .pointer(let target)? = btf.type(memberType)?.kind,
-                      case .array(_, _, let count)? = btf.type(btf.skippingModifiersAndTypedefs(target))?.kind
-                else { throw .invalidMap(name: name, reason: "member '\(member.name)' is not a __uint(...)") }
-                fields[member.name] = count
-            case "key", "value":
-                guard case .pointer(let target)? = btf.type(memberType)?.kind,
-                      let size = btf.resolvedSize(of: target)
-                else { throw .invalidMap(name: name, reason: "member '\(member.name)' is not a __type(...)") }
-                if member.name == "key" { keySize = size } else { valueSize = size }
-            case "values":
-                guard !isInner else { throw .invalidMap(name: name, reason: "multi-level inner maps are not supported") }
-                guard position == members.count - 1 else {
-                    throw .invalidMap(name: name, reason: "'values' must be the last member of the definition")
-                }
-                // An array of pointers: to a map definition (map of maps) or a function (program array).
-                guard case .array(let element, _, _)? = btf.type(memberType)?.kind,
-                      case .pointer(let pointee)? = btf.type(btf.skippingModifiersAndTypedefs(element))?.kind
-                else { throw .invalidMap(name: name, reason: "'values' is not an __array(values, ...) of pointers") }
-                if case .structure? = btf.type(btf.skippingModifiersAndTypedefs(pointee))?.kind {
-                    innerMap = try mapDefinition(btf, pointee, name: name + ".inner", isInner: true)
-                }
-                hasValues = true
-                try values(member)
-            default:
-                continue  // libbpf ignores members it does not know
-            }
-        }
-        guard let rawType = fields["type"] else { throw .invalidMap(name: name, reason: "no map type") }
-        guard let type = MapType(rawValue: UInt32(rawType)) else {
-            throw .invalidMap(name: name, reason: "map type \(rawType) is not supported")
-        }
-        if hasValues && !(type == .programArray || type.holdsMaps) {
-            throw .invalidMap(name: name, reason: "only a prog_array or a map of maps may have initial 'values'")
-        }
-        if hasValues && (innerMap == nil) == type.holdsMaps {
-            throw .invalidMap(name: name, reason: type.holdsMaps
-                ? "the 'values' of a map of maps must point to a map definition (struct)"
-                : "the 'values' of a prog_array must point to functions")
-        }
-        if let explicit = fields["key_size"], let typed = keySize, explicit != typed {
-            throw .invalidMap(name: name, reason: "key_size \(explicit) disagrees with the key type's size \(typed)")
-        }
-        if let explicit = fields["value_size"], let typed = valueSize, explicit != typed {
-            throw .invalidMap(name: name, reason: "value_size \(explicit) disagrees with the value type's size \(typed)")
-        }
-        var resolvedKeySize = keySize ?? fields["key_size"] ?? 0
-        var resolvedValueSize = valueSize ?? fields["value_size"] ?? 0
-        var maxEntries = fields["max_entries"] ?? 0
-        // libbpf's defaults: 4-byte keys and values (indices and file descriptors) for the fd
-        // arrays, and one perf buffer per CPU, which here is one per thread slot.
-        if [.programArray, .perfEventArray, .cgroupArray, .arrayOfMaps].contains(type) && resolvedKeySize == 0 {
-            resolvedKeySize = 4
-        }
-        if type == .programArray || type == .perfEventArray || type == .cgroupArray || type.holdsMaps {
-            resolvedValueSize = resolvedValueSize == 0 ? 4 : resolvedValueSize
-        }
-        if type == .perfEventArray && maxEntries == 0 { maxEntries = Map.threadSlotCount }
-        return MapDefinition(name: name, type: type, keySize: resolvedKeySize, valueSize: resolvedValueSize,
-                             maxEntries: maxEntries, flags: UInt32(truncatingIfNeeded: fields["map_flags"] ?? 0),
-                             innerMap: innerMap)
     }
 
     /// Whether libbpf treats a section of this name as global data.
@@ -314,21 +187,15 @@ public struct ProgramEntry: Hashable, Sendable {
     public let name: String
     public let section: String
     public let sectionIndex: Int
-    public let kind: ProgramKind
+    /// What the section's name says: the kind of program, or why it cannot run here.
+    public let sectionMeaning: ProgramSection
     /// Byte offset of the function in its section.
     public let offset: Int
     /// Byte size of the function.
     public let size: Int
-}
 
-/// A BTF-defined map of the `.maps` section.
-public struct MapDeclaration: Hashable, Sendable {
-    public let definition: MapDefinition
-    /// The map symbol's offset in `.maps`.
-    public let symbolOffset: Int
-    /// For program arrays and maps of maps declared with `__array(values, ...)`: slot index →
-    /// the program or map named there.
-    public let initialValues: [Int: String]
+    /// The kind of program, when this runtime can run it.
+    public var kind: ProgramKind? { sectionMeaning.kind }
 }
 
 /// A global-data section (`.data`, `.rodata`, `.bss`, `.data.*`, `.rodata.*`): one array map of one

@@ -4,16 +4,17 @@ public enum ObjectError: Error, Hashable, Sendable, CustomStringConvertible {
     case elf(ELFError)
     /// The `.BTF` or `.BTF.ext` section is malformed.
     case btf(BTFError)
-    /// The object uses the `maps` section that libbpf 1.x no longer accepts.
-    case legacyMaps
     /// The object has a `.maps` section but no BTF to describe it.
     case mapsWithoutBTF
-    /// A BTF-defined map's definition is unusable, or a global-data section cannot be a map.
+    /// A map's declaration is unusable, or a global-data section cannot be a map.
     case invalidMap(name: String, reason: String)
+    /// A map this runtime cannot create (a legacy definition, or a type it does not implement); it fails only
+    /// the programs that use it.
+    case unsupportedMap(name: String, reason: String)
     /// A program, map or variable symbol whose place does not fit its section.
     case invalidSymbol(name: String, reason: String)
-    /// An executable section whose name libbpf does not recognise.
-    case unknownProgramSection(String)
+    /// A program whose section names no kind this runtime runs (kernel-only, or unknown to libbpf), asked to load.
+    case notRunnable(program: String, section: String, reason: String)
     /// No program of that name in the object.
     case noSuchProgram(String, available: [String])
     /// A relocation or call the linker cannot resolve.
@@ -27,13 +28,12 @@ public enum ObjectError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .elf(let error): "ELF: \(error)"
-        case .btf(let error): "BTF: \(error)"
-        case .legacyMaps: "legacy map definitions are not supported, use BTF-defined maps (section 'maps')"
+        case .elf(let error): error.qualifiedDescription
+        case .btf(let error): "\(error)"
         case .mapsWithoutBTF: "section '.maps' needs BTF to describe its maps; compile with -g"
-        case let .invalidMap(name, reason): "map '\(name)': \(reason)"
+        case let .invalidMap(name, reason), let .unsupportedMap(name, reason): "map '\(name)': \(reason)"
         case let .invalidSymbol(name, reason): "symbol '\(name)': \(reason)"
-        case .unknownProgramSection(let name): "section '\(name)': not a program section libbpf recognises"
+        case let .notRunnable(program, section, reason): "program '\(program)' (section '\(section)'): \(reason)"
         case let .noSuchProgram(name, available):
             "no program named '\(name)' (programs: \(available.isEmpty ? "none" : available.joined(separator: ", ")))"
         case let .link(program, instruction, reason): "program '\(program)', instruction \(instruction): \(reason)"

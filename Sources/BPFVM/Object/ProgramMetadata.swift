@@ -4,7 +4,9 @@
 public struct ProgramMetadata: Hashable, Sendable {
     public var name: String
     public var section: String
-    public var kind: ProgramKind
+    /// The kind of program, or nil when its section names none this runtime runs (a kernel-only section such as
+    /// `freplace/`, or one libbpf does not recognise): such a program links, for inspection, but never loads.
+    public var kind: ProgramKind?
     public var license: String
     /// The functions of the linked program in order: the entry point first, then the appended subprograms.
     public var functions: [FunctionInfo]
@@ -16,7 +18,7 @@ public struct ProgramMetadata: Hashable, Sendable {
     /// field, a weak kfunc) does not exist here. See ``PoisonedInstruction``.
     public var poisoned: [PoisonedInstruction]
 
-    public init(name: String, section: String, kind: ProgramKind, license: String = "",
+    public init(name: String, section: String, kind: ProgramKind?, license: String = "",
                 functions: [FunctionInfo] = [], lines: [LineInfo] = [], maps: [String] = [],
                 poisoned: [PoisonedInstruction] = [])
     {

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Type information of a BPF object (`.BTF` section), parsed and validated with the kernel's
 /// checks (`btf_parse_hdr`, `btf_check_all_metas`, `btf_check_all_types`, `btf_check_type_tags`).
 ///
@@ -5,14 +7,17 @@
 /// no type refers back to itself except through a pointer, so the queries below always end.
 /// Object files are accepted as clang writes them, before libbpf's fix-ups: DATASEC sizes may be
 /// 0, and extern VARs and FUNCs (`__ksym`, `__kconfig`) are allowed.
+///
+/// Types are read from the bytes when asked for (see ``types``): a BTF holds its bytes and four
+/// bytes per type, so that a kernel's (5 MB, over 100,000 types) is cheap to check and to print.
 public struct BTF: Sendable {
     /// The header as stored.
     public let header: BTFHeader
-    /// All types; `types[0]` is void, and a type's id is its index.
-    public let types: [BTFType]
-    let strings: BTFStringTable
-    /// The first type of each name, for `firstType(named:)`.
-    private let firstIDByName: [String: UInt32]
+    let records: BTFRecords
+    /// The first type of each name, built when a lookup by name first needs it.
+    private let nameIndex: BTFNameIndex
+
+    var strings: BTFStringTable { records.strings }
 
     /// Parses and validates `bytes`, the contents of a `.BTF` section (or a raw BTF file).
     public init(bytes: [UInt8]) throws(BTFError) {
@@ -31,48 +36,47 @@ public struct BTF: Sendable {
         }
         guard header.typeLength > 0 else { throw BTFError(.typeSection, .noTypes) }
 
-        let strings = BTFStringTable(bytes: bytes, start: stringStart, length: header.stringLength)
-        let decoder = BTFTypeDecoder(reader: BTFByteReader(bytes: bytes, isBigEndian: header.isBigEndian),
-                                     names: BTFNameDecoder(table: strings))
-        let types = try decoder.decodeAll(start: base + header.typeOffset, length: header.typeLength)
-        try Self.checkReferences(types)
-        var resolver = BTFResolver(types: types)
+        let reader = BTFByteReader(bytes: bytes, isBigEndian: header.isBigEndian)
+        let strings = BTFStringTable(reader: reader, start: stringStart, length: header.stringLength)
+        let decoder = BTFTypeDecoder(reader: reader, names: BTFNameDecoder(table: strings))
+        let (offsets, codes) = try decoder.checkAll(start: base + header.typeOffset, length: header.typeLength)
+        let records = BTFRecords(strings: strings, offsets: offsets)
+        try Self.checkReferences(records, codes: codes)
+        var resolver = BTFResolver(records: records, codes: codes)
         try resolver.checkAllTypes()
-
-        var firstIDByName: [String: UInt32] = [:]
-        for type in types.reversed() where !type.name.isEmpty { firstIDByName[type.name] = type.id }
         self.header = header
-        self.types = types
-        self.strings = strings
-        self.firstIDByName = firstIDByName
+        self.records = records
+        self.nameIndex = BTFNameIndex()
     }
 
     /// Every referenced type id must exist (the kernel finds this while resolving; checking it
     /// first lets the resolver index without failing).
-    static func checkReferences(_ types: [BTFType]) throws(BTFError) {
-        let count = UInt32(types.count)
+    static func checkReferences(_ records: BTFRecords, codes: [BTFKind.Code]) throws(BTFError) {
+        let count = UInt32(records.count)
         func check(_ id: UInt32, _ location: BTFError.Location) throws(BTFError) {
             guard id < count else { throw BTFError(location, .typeIDOutOfRange(id)) }
         }
-        for type in types {
-            let here = BTFError.Location.type(type.id)
-            if let referenced = type.kind.referencedType { try check(referenced, here) }
-            switch type.kind {
-            case .array(let element, let index, _):
-                try check(element, here)
-                try check(index, here)
-            case .structure(_, let members), .union(_, let members):
-                for (index, member) in members.enumerated() {
-                    try check(member.type, .component(type: type.id, index: index))
+        for index in 1..<records.count {
+            let id = UInt32(index)
+            let here = BTFError.Location.type(id)
+            switch codes[index] {
+            case .pointer, .typedef, .volatile, .const, .restrict, .typeTag, .variable, .function, .declTag:
+                try check(records.sizeOrType(id), here)
+            case .array:
+                try check(records.dataWord(id, 0), here)
+                try check(records.dataWord(id, 1), here)
+            case .structure, .union:
+                for index in 0..<records.vlen(id) {
+                    try check(records.member(id, index).type, .component(type: id, index: index))
                 }
-            case .functionProto(let returnType, let parameters):
-                try check(returnType, here)
-                for (index, parameter) in parameters.enumerated() {
-                    try check(parameter.type, .component(type: type.id, index: index))
+            case .functionProto:
+                try check(records.sizeOrType(id), here)
+                for index in 0..<records.vlen(id) {
+                    try check(records.parameter(id, index).type, .component(type: id, index: index))
                 }
-            case .dataSection(_, let entries):
-                for (index, entry) in entries.enumerated() {
-                    try check(entry.type, .component(type: type.id, index: index))
+            case .dataSection:
+                for index in 0..<records.vlen(id) {
+                    try check(records.entry(id, index).type, .component(type: id, index: index))
                 }
             default:
                 break
@@ -82,12 +86,23 @@ public struct BTF: Sendable {
 
     // MARK: Lookups
 
+    /// The BTF data as given (header, types and strings).
+    public var bytes: [UInt8] { strings.bytes }
+
+    /// All types, void first; a type's id is its index. Each is decoded when accessed.
+    public var types: BTFTypes { BTFTypes(records: records) }
+
     /// The number of types, void included.
-    public var count: Int { types.count }
+    public var count: Int { records.count }
 
     /// The type with id `id`, or nil if there is none.
     public func type(_ id: UInt32) -> BTFType? {
-        Int(id) < types.count ? types[Int(id)] : nil
+        Int(id) < records.count ? records.type(id) : nil
+    }
+
+    /// The kind of type `id` without decoding the rest of it (void for 0), or nil if there is none.
+    public func kindCode(of id: UInt32) -> BTFKind.Code? {
+        Int(id) < records.count ? records.code(id) : nil
     }
 
     /// The string at `offset` of the string section, or nil if out of range.
@@ -95,20 +110,31 @@ public struct BTF: Sendable {
         strings.string(at: offset)
     }
 
+    /// Calls `body` with the string section: every name offset is an index into it, and every
+    /// name ends at a NUL before the section's end.
+    public func withStringSection<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+        let (start, length) = (strings.start, strings.length)
+        let result = strings.bytes.withUnsafeBufferPointer { all in
+            Result { () throws(E) -> R in try body(UnsafeBufferPointer(rebasing: all[start..<start + length])) }
+        }
+        return try result.get()
+    }
+
     /// The first type (lowest id) named `name`, of any kind.
     public func firstType(named name: String) -> BTFType? {
-        firstIDByName[name].map { types[Int($0)] }
+        nameIndex.firstID(named: name, in: records).map { records.type($0) }
     }
 
     /// The first type named `name` of kind `kind`.
     public func firstType(named name: String, kind: BTFKind.Code) -> BTFType? {
         if let first = firstType(named: name), first.kind.code == kind { return first }
-        return types.first { $0.name == name && $0.kind.code == kind }
+        guard firstType(named: name) != nil else { return nil }
+        return types.first { $0.kind.code == kind && $0.name == name }
     }
 
     /// All types named `name`, in id order.
     public func types(named name: String) -> [BTFType] {
-        guard firstIDByName[name] != nil else { return [] }
+        guard firstType(named: name) != nil else { return [] }
         return types.filter { $0.name == name }
     }
 
@@ -173,7 +199,7 @@ public struct BTF: Sendable {
 
     /// The members of the struct or union `id` stands for (after modifiers and typedefs); empty
     /// for other kinds.
-    public func members(of id: UInt32) -> [BTFMember] {
+    public func members(of id: UInt32) -> BTFComponents<BTFMember> {
         switch type(skippingModifiersAndTypedefs(id))?.kind {
         case .structure(_, let members)?, .union(_, let members)?: members
         default: []
@@ -200,7 +226,7 @@ public struct BTF: Sendable {
     }
 
     /// The FUNC_PROTO of the FUNC `id` (or `id` itself if it is a FUNC_PROTO).
-    public func functionProto(of id: UInt32) -> (returnType: UInt32, parameters: [BTFParameter])? {
+    public func functionProto(of id: UInt32) -> (returnType: UInt32, parameters: BTFComponents<BTFParameter>)? {
         switch type(id)?.kind {
         case .function(let proto, _)?: functionProto(ofProto: proto)
         case .functionProto(let returnType, let parameters)?: (returnType, parameters)
@@ -208,8 +234,42 @@ public struct BTF: Sendable {
         }
     }
 
-    private func functionProto(ofProto id: UInt32) -> (returnType: UInt32, parameters: [BTFParameter])? {
+    private func functionProto(ofProto id: UInt32) -> (returnType: UInt32, parameters: BTFComponents<BTFParameter>)? {
         guard case .functionProto(let returnType, let parameters)? = type(id)?.kind else { return nil }
         return (returnType, parameters)
+    }
+}
+
+/// The types of a BTF in id order, void first, each decoded from its record when accessed.
+public struct BTFTypes: RandomAccessCollection, Sendable {
+    let records: BTFRecords
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { records.count }
+
+    public subscript(position: Int) -> BTFType {
+        // As an array's subscript, a position out of range is a programming error.
+        precondition(position >= 0 && position < records.count, "BTF type index out of range")
+        return records.type(UInt32(position))
+    }
+}
+
+/// The first type id of each name of one BTF, built on first use (CO-RE and map lookups by name):
+/// checking and printing a BTF never pays for it.
+final class BTFNameIndex: Sendable {
+    private let index = Mutex<[String: UInt32]?>(nil)
+
+    func firstID(named name: String, in records: BTFRecords) -> UInt32? {
+        index.withLock { index in
+            if index == nil {
+                var built: [String: UInt32] = [:]
+                for id in (1..<UInt32(records.count)).reversed() {
+                    let nameOffset = records.header(id).nameOffset
+                    if nameOffset != 0, let text = records.strings.string(at: nameOffset), !text.isEmpty { built[text] = id }
+                }
+                index = built
+            }
+            return index?[name]
+        }
     }
 }

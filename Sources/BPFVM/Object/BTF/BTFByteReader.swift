@@ -1,6 +1,6 @@
 /// Bounds-checked reads of little- or big-endian integers from a byte array. Callers check
 /// lengths first; a read past the end yields 0 instead of trapping, so no input can crash.
-struct BTFByteReader {
+struct BTFByteReader: Sendable {
     let bytes: [UInt8]
     let isBigEndian: Bool
 
@@ -12,15 +12,15 @@ struct BTFByteReader {
 
     func u16(_ offset: Int) -> UInt16 {
         guard offset >= 0, offset <= bytes.count - 2 else { return 0 }
-        let a = UInt16(bytes[offset]), b = UInt16(bytes[offset + 1])
-        return isBigEndian ? a << 8 | b : b << 8 | a
+        let value = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt16.self) }
+        return isBigEndian ? UInt16(bigEndian: value) : UInt16(littleEndian: value)
     }
 
+    @inline(__always)
     func u32(_ offset: Int) -> UInt32 {
         guard offset >= 0, offset <= bytes.count - 4 else { return 0 }
-        let b0 = UInt32(bytes[offset]), b1 = UInt32(bytes[offset + 1])
-        let b2 = UInt32(bytes[offset + 2]), b3 = UInt32(bytes[offset + 3])
-        return isBigEndian ? b0 << 24 | b1 << 16 | b2 << 8 | b3 : b3 << 24 | b2 << 16 | b1 << 8 | b0
+        let value = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }
+        return isBigEndian ? UInt32(bigEndian: value) : UInt32(littleEndian: value)
     }
 
     /// The byte order a BTF or BTF.ext magic reveals, or nil if `magic` bytes are not `0xeb9f`.
@@ -32,4 +32,45 @@ struct BTFByteReader {
         default: return nil
         }
     }
+
+    // MARK: Stored components (the one place their layout is written down)
+
+    /// Member `index` of a STRUCT or UNION whose components start at `data`: name offset, type, and the offset
+    /// word read as `kind_flag` says (bit offset in the low 24 bits and bitfield size in the high 8, or all bits).
+    func member(data: Int, index: Int, kindFlag: Bool) -> BTFRawMember {
+        let base = data + index * 12
+        let word = u32(base + 8)
+        return BTFRawMember(nameOffset: u32(base), type: u32(base + 4),
+                            bitOffset: kindFlag ? Int(word & 0xff_ffff) : Int(word),
+                            bitfieldSize: kindFlag ? Int(word >> 24) : 0)
+    }
+
+    /// Enumerator `index` of an ENUM (8 bytes each, a 32-bit value sign- or zero-extended) or an ENUM64
+    /// (12 bytes each, the low then high 32 bits).
+    func enumerator(data: Int, index: Int, is64: Bool, isSigned: Bool) -> (nameOffset: UInt32, value: Int64) {
+        let base = data + index * (is64 ? 12 : 8)
+        let low = u32(base + 4)
+        let value = is64 ? Int64(bitPattern: UInt64(u32(base + 8)) << 32 | UInt64(low))
+            : isSigned ? Int64(Int32(bitPattern: low)) : Int64(low)
+        return (u32(base), value)
+    }
+
+    /// Parameter `index` of a FUNC_PROTO: name offset and type.
+    func parameter(data: Int, index: Int) -> (nameOffset: UInt32, type: UInt32) {
+        (u32(data + index * 8), u32(data + index * 8 + 4))
+    }
+
+    /// Entry `index` of a DATASEC: the VAR or FUNC, its offset and size.
+    func entry(data: Int, index: Int) -> (type: UInt32, offset: Int, size: Int) {
+        let base = data + index * 12
+        return (u32(base), Int(u32(base + 4)), Int(u32(base + 8)))
+    }
+}
+
+/// A STRUCT or UNION member as stored, without its name's text.
+struct BTFRawMember {
+    let nameOffset: UInt32
+    let type: UInt32
+    let bitOffset: Int
+    let bitfieldSize: Int
 }

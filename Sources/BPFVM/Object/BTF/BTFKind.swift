@@ -1,5 +1,6 @@
 /// What a BTF type is, with the kind-specific data decoded: referenced type ids, sizes in bytes,
-/// members, enumerators, parameters and DATASEC entries. Type ids index `BTF.types`.
+/// members, enumerators, parameters and DATASEC entries (those read from the type's record as they
+/// are accessed). Type ids index `BTF.types`.
 public enum BTFKind: Hashable, Sendable {
     /// Type id 0, the only type that is not stored.
     case void
@@ -8,12 +9,12 @@ public enum BTFKind: Hashable, Sendable {
     case pointer(to: UInt32)
     /// `count` elements (0 for a flexible or zero-length array) indexed by an INT `index`.
     case array(element: UInt32, index: UInt32, count: Int)
-    case structure(size: Int, members: [BTFMember])
-    case union(size: Int, members: [BTFMember])
+    case structure(size: Int, members: BTFComponents<BTFMember>)
+    case union(size: Int, members: BTFComponents<BTFMember>)
     /// An ENUM: values stored in 32 bits (`size` is the C type's size, 1 to 8 bytes).
-    case enumeration(size: Int, isSigned: Bool, values: [BTFEnumValue])
+    case enumeration(size: Int, isSigned: Bool, values: BTFComponents<BTFEnumValue>)
     /// An ENUM64: values stored in 64 bits.
-    case enumeration64(size: Int, isSigned: Bool, values: [BTFEnumValue])
+    case enumeration64(size: Int, isSigned: Bool, values: BTFComponents<BTFEnumValue>)
     /// A forward declaration of a struct or union.
     case forward(isUnion: Bool)
     case typedef(UInt32)
@@ -23,11 +24,11 @@ public enum BTFKind: Hashable, Sendable {
     /// A function: its FUNC_PROTO and linkage.
     case function(proto: UInt32, linkage: BTFFunctionLinkage)
     /// A function signature; a last parameter of type 0 marks varargs.
-    case functionProto(returnType: UInt32, parameters: [BTFParameter])
+    case functionProto(returnType: UInt32, parameters: BTFComponents<BTFParameter>)
     case variable(type: UInt32, linkage: BTFVariableLinkage)
     /// The variables (or extern functions) of one ELF data section; `size` is 0 before the loader
     /// fixes it up.
-    case dataSection(size: Int, variables: [BTFDataSectionVariable])
+    case dataSection(size: Int, variables: BTFComponents<BTFDataSectionVariable>)
     case float(size: Int)
     /// A declaration tag on a type (`componentIndex` -1) or on one of its members or parameters.
     case declTag(type: UInt32, componentIndex: Int)

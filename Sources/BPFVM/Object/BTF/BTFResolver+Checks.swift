@@ -1,30 +1,29 @@
 extension BTFResolver {
     /// `btf_check_all_types` followed by `btf_check_type_tags`.
     mutating func checkAllTypes() throws(BTFError) {
-        for index in 1..<types.count {
+        for index in 1..<records.count {
             let id = UInt32(index)
             if needsResolve(id) && !isResolved(id) { try resolve(id) }
-            if case .functionProto(let returnType, let parameters) = kind(id) {
-                try checkFunctionProto(id, returnType: returnType, parameters: parameters)
-            }
+            if code(id) == .functionProto { try checkFunctionProto(id) }
         }
         try checkTypeTags()
     }
 
     /// `btf_func_check`: a FUNC's type is a FUNC_PROTO whose parameters are named (extern
     /// declarations, never loaded into a kernel, may leave them unnamed).
-    mutating func checkFunction(_ id: UInt32, proto: UInt32, linkage: BTFFunctionLinkage) throws(BTFError) {
-        guard case .functionProto(_, let parameters) = kind(proto) else {
+    mutating func checkFunction(_ id: UInt32, proto: UInt32, isExtern: Bool) throws(BTFError) {
+        guard code(proto) == .functionProto else {
             throw BTFError(.type(id), .invalidReference(what: "FUNC prototype", id: proto, kind: kindName(proto)))
         }
-        guard linkage != .external else { return }
+        guard !isExtern else { return }
         // Many FUNCs may share one long prototype: look at each prototype once.
-        let unnamed: Int
-        if let known = firstUnnamedParameter[proto] {
-            unnamed = known
-        } else {
-            unnamed = parameters.firstIndex { $0.nameOffset == 0 && $0.type != 0 } ?? -1
-            firstUnnamedParameter[proto] = unnamed
+        var unnamed = Int(firstUnnamedParameter[Int(proto)])
+        if unnamed == -2 {
+            unnamed = (0..<records.vlen(proto)).first { index in
+                let parameter = records.parameter(proto, index)
+                return parameter.nameOffset == 0 && parameter.type != 0
+            } ?? -1
+            firstUnnamedParameter[Int(proto)] = Int32(unnamed)
         }
         if unnamed >= 0 {
             throw BTFError(.type(id), .invalidParameter(index: unnamed, detail: "a function's parameters must be named"))
@@ -33,22 +32,22 @@ extension BTFResolver {
 
     /// `btf_func_proto_check`: the return type and each parameter have a size; only the last
     /// parameter may be the unnamed varargs marker.
-    mutating func checkFunctionProto(_ id: UInt32, returnType: UInt32, parameters: [BTFParameter]) throws(BTFError) {
+    mutating func checkFunctionProto(_ id: UInt32) throws(BTFError) {
+        let returnType = field(id)
         if returnType != 0 {
             if isResolveSourceOnly(returnType) { throw BTFError(.type(id), .invalidReturnType(returnType)) }
             if needsResolve(returnType) && !isResolved(returnType) { try resolve(returnType) }
             guard sizedType(returnType) != nil else { throw BTFError(.type(id), .invalidReturnType(returnType)) }
         }
-        var count = parameters.count
-        if let last = parameters.last, last.type == 0 {
+        var count = records.vlen(id)
+        if count > 0, case let last = records.parameter(id, count - 1), last.type == 0 {
             guard last.nameOffset == 0 else {
                 throw BTFError(.type(id), .invalidParameter(index: count - 1, detail: "a named parameter cannot be void"))
             }
             count -= 1
         }
         for index in 0..<count {
-            let parameter = parameters[index]
-            let type = parameter.type
+            let type = records.parameter(id, index).type
             if isResolveSourceOnly(type) {
                 throw BTFError(.type(id), .invalidParameter(index: index, detail: "type [\(type)] is a \(kindName(type))"))
             }
@@ -63,7 +62,7 @@ extension BTFResolver {
     /// most 32 long.
     func checkTypeTags() throws(BTFError) {
         var good = 0
-        for index in 1..<types.count {
+        for index in 1..<records.count {
             var current = UInt32(index)
             guard isModifier(current) else { continue }
             var inTags = isTypeTag(current)
@@ -77,7 +76,7 @@ extension BTFResolver {
                     inTags = false
                 }
                 if Int(current) <= good { break }
-                current = kind(current).referencedType ?? 0
+                current = field(current)  // a modifier's `type`
             }
             good = index
         }
@@ -86,7 +85,7 @@ extension BTFResolver {
     // MARK: Member checks (the kernel's check_member / check_kflag_member operations)
 
     /// Checks that `member` (whose type is `memberType`, already resolved) fits the struct.
-    func checkMember(structID: UInt32, structSize: Int, kindFlag: Bool, member: BTFMember, index: Int,
+    func checkMember(structID: UInt32, structSize: Int, kindFlag: Bool, member: BTFRawMember, index: Int,
                      memberType: UInt32) throws(BTFError) {
         let location = BTFError.Location.component(type: structID, index: index)
         let bitOffset = member.bitOffset
@@ -100,8 +99,9 @@ extension BTFResolver {
         func requireFits(bytes: Int) throws(BTFError) {
             guard structSize - bitOffset / 8 >= bytes else { throw exceeds(bytes * 8) }
         }
-        switch kind(memberType) {
-        case .int(_, _, let intOffset, let bits):
+        switch code(memberType) {
+        case .int:
+            let (intOffset, bits) = intBits(memberType)
             if kindFlag {
                 guard isRegularInt(memberType) else { throw BTFError(location, .bitfieldBaseNotRegularInt) }
                 var width = bitfieldSize
@@ -121,7 +121,8 @@ extension BTFResolver {
                 guard copyBits <= 128 else { throw BTFError(location, .memberTooWide(bits: copyBits)) }
                 guard structSize >= start / 8, structSize - start / 8 >= (copyBits + 7) / 8 else { throw exceeds(bits) }
             }
-        case .enumeration(let size, _, _), .enumeration64(let size, _, _):
+        case .enumeration, .enumeration64:
+            let size = Int(field(memberType))
             if kindFlag {
                 var width = bitfieldSize
                 if width == 0 {
@@ -143,8 +144,9 @@ extension BTFResolver {
                             index: index, memberType: sized.id)
         case .pointer, .array, .structure, .union, .float:
             if kindFlag && bitfieldSize != 0 { throw BTFError(location, .invalidBitfieldSize(bitfieldSize)) }
-            switch kind(memberType) {
-            case .float(let size):
+            switch code(memberType) {
+            case .float:
+                let size = Int(field(memberType))
                 let alignment = min(8, size)
                 guard bitOffset % (alignment * 8) == 0 else {
                     throw BTFError(location, .memberMisaligned(bitOffset: bitOffset, alignment: alignment))

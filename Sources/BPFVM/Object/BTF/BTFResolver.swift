@@ -5,7 +5,7 @@
 /// parameters are checked; type tags must precede modifiers. Iterative, so no input can recurse
 /// deeply or hang.
 struct BTFResolver {
-    let types: [BTFType]
+    let records: BTFRecords
 
     /// `MAX_RESOLVE_DEPTH`.
     static let maximumDepth = 32
@@ -19,44 +19,60 @@ struct BTFResolver {
     }
 
     var resolvedIDs: [UInt32]
-    var resolvedSizes: [Int]
+    /// Resolved sizes: at most `UInt32.max` (an array's is checked against it), as in the kernel.
+    var resolvedSizes: [UInt32]
     var visitStates: [VisitState]
     var stack: [Vertex] = []
     var mode: Mode = .undecided
     /// The type `resolve` started from, where loop and depth errors are reported.
     var root: UInt32 = 0
-    /// For each FUNC_PROTO a FUNC used, its first unnamed parameter (-1 for none).
-    var firstUnnamedParameter: [UInt32: Int] = [:]
+    /// For each FUNC_PROTO a FUNC used, its first unnamed parameter (-1 for none; -2 until known).
+    var firstUnnamedParameter: [Int32]
 
-    init(types: [BTFType]) {
-        self.types = types
-        resolvedIDs = [UInt32](repeating: 0, count: types.count)
-        resolvedSizes = [Int](repeating: 0, count: types.count)
-        visitStates = [VisitState](repeating: .notVisited, count: types.count)
+    /// `codes`: each type's kind, as the decoder found it.
+    init(records: BTFRecords, codes: [BTFKind.Code]) {
+        self.records = records
+        let count = records.count
+        resolvedIDs = [UInt32](repeating: 0, count: count)
+        resolvedSizes = [UInt32](repeating: 0, count: count)
+        visitStates = [VisitState](repeating: .notVisited, count: count)
+        self.codes = codes
+        firstUnnamedParameter = [Int32](repeating: -2, count: count)
         stack.reserveCapacity(Self.maximumDepth)
     }
 
+    /// Each type's kind number, which most predicates need alone.
+    let codes: [BTFKind.Code]
+
     // MARK: Kind predicates (the kernel's btf_type_is_*)
 
-    func kind(_ id: UInt32) -> BTFKind { types[Int(id)].kind }
+    func code(_ id: UInt32) -> BTFKind.Code { codes[Int(id)] }
+    /// The `size` or `type` word of `id` (0 for void).
+    func field(_ id: UInt32) -> UInt32 { id == 0 ? 0 : records.sizeOrType(id) }
 
-    func isPointer(_ id: UInt32) -> Bool { if case .pointer = kind(id) { true } else { false } }
-    func isArray(_ id: UInt32) -> Bool { if case .array = kind(id) { true } else { false } }
-    func isVariable(_ id: UInt32) -> Bool { if case .variable = kind(id) { true } else { false } }
-    func isFunctionProto(_ id: UInt32) -> Bool { if case .functionProto = kind(id) { true } else { false } }
-    func isForward(_ id: UInt32) -> Bool { if case .forward = kind(id) { true } else { false } }
-    func isTypeTag(_ id: UInt32) -> Bool { if case .typeTag = kind(id) { true } else { false } }
-    func isModifier(_ id: UInt32) -> Bool { kind(id).isModifier }
+    func isPointer(_ id: UInt32) -> Bool { code(id) == .pointer }
+    func isArray(_ id: UInt32) -> Bool { code(id) == .array }
+    func isVariable(_ id: UInt32) -> Bool { code(id) == .variable }
+    func isFunctionProto(_ id: UInt32) -> Bool { code(id) == .functionProto }
+    func isForward(_ id: UInt32) -> Bool { code(id) == .forward }
+    func isTypeTag(_ id: UInt32) -> Bool { code(id) == .typeTag }
+
+    func isModifier(_ id: UInt32) -> Bool {
+        switch code(id) {
+        case .typedef, .volatile, .const, .restrict, .typeTag: true
+        default: false
+        }
+    }
 
     func isStructOrUnion(_ id: UInt32) -> Bool {
-        switch kind(id) {
+        switch code(id) {
         case .structure, .union: true
         default: false
         }
     }
 
     func needsResolve(_ id: UInt32) -> Bool {
-        switch kind(id) {
+        switch code(id) {
         case .typedef, .volatile, .const, .restrict, .typeTag, .pointer, .structure, .union, .array, .variable,
              .function, .declTag, .dataSection:
             true
@@ -66,7 +82,7 @@ struct BTFResolver {
     }
 
     func isResolveSourceOnly(_ id: UInt32) -> Bool {
-        switch kind(id) {
+        switch code(id) {
         case .variable, .declTag, .dataSection: true
         default: false
         }
@@ -74,7 +90,7 @@ struct BTFResolver {
 
     /// `btf_type_nosize`: void, FWD, FUNC, FUNC_PROTO.
     func hasNoSize(_ id: UInt32) -> Bool {
-        switch kind(id) {
+        switch code(id) {
         case .void, .forward, .function, .functionProto: true
         default: false
         }
@@ -82,19 +98,29 @@ struct BTFResolver {
 
     /// `btf_type_has_size`: the size stored in the record.
     func storedSize(_ id: UInt32) -> Int? {
-        switch kind(id) {
-        case .int(let size, _, _, _), .structure(let size, _), .union(let size, _), .enumeration(let size, _, _),
-             .enumeration64(let size, _, _), .dataSection(let size, _), .float(let size):
-            size
+        switch code(id) {
+        case .int, .structure, .union, .enumeration, .enumeration64, .dataSection, .float:
+            Int(field(id))
         default:
             nil
         }
     }
 
+    /// An INT's bit offset and bit count.
+    func intBits(_ id: UInt32) -> (offset: Int, bits: Int) {
+        let word = records.dataWord(id, 0)
+        return (Int((word >> 16) & 0xff), Int(word & 0xff))
+    }
+
     /// `btf_type_int_is_regular`: not a bitfield-style INT, and 1, 2, 4, 8 or 16 bytes of bits.
     func isRegularInt(_ id: UInt32) -> Bool {
-        guard case .int(_, _, let offset, let bits) = kind(id) else { return false }
-        return bits % 8 == 0 && offset == 0 && [1, 2, 4, 8, 16].contains((bits + 7) / 8)
+        guard code(id) == .int else { return false }
+        let (offset, bits) = intBits(id)
+        guard bits % 8 == 0 && offset == 0 else { return false }
+        switch bits / 8 {
+        case 1, 2, 4, 8, 16: return true
+        default: return false
+        }
     }
 
     func isSink(_ id: UInt32) -> Bool {
@@ -112,13 +138,13 @@ struct BTFResolver {
     func sizedType(_ id: UInt32) -> (id: UInt32, size: Int)? {
         if hasNoSize(id) { return nil }
         if let size = storedSize(id) { return (id, size) }
-        if isArray(id) { return (id, resolvedSizes[Int(id)]) }
+        if isArray(id) { return (id, Int(resolvedSizes[Int(id)])) }
         if isPointer(id) { return (id, 8) }
         guard isModifier(id) || isVariable(id) else { return nil }
         let target = resolvedIDs[Int(id)]
         if hasNoSize(target) { return nil }
         if let size = storedSize(target) { return (target, size) }
-        if isArray(target) { return (target, resolvedSizes[Int(target)]) }
+        if isArray(target) { return (target, Int(resolvedSizes[Int(target)])) }
         if isPointer(target) { return (target, 8) }
         return nil
     }
@@ -141,7 +167,7 @@ struct BTFResolver {
 
     mutating func popResolved(id resolvedID: UInt32, size: Int) {
         let vertex = stack.removeLast()
-        resolvedSizes[Int(vertex.id)] = size
+        resolvedSizes[Int(vertex.id)] = UInt32(truncatingIfNeeded: size)
         resolvedIDs[Int(vertex.id)] = resolvedID
         visitStates[Int(vertex.id)] = .resolved
     }
@@ -160,24 +186,26 @@ struct BTFResolver {
     }
 
     mutating func step(_ vertex: Vertex) throws(BTFError) {
-        switch kind(vertex.id) {
-        case .typedef(let next), .volatile(let next), .const(let next), .restrict(let next), .typeTag(let next):
-            try resolveModifier(vertex, next: next)
-        case .pointer(let next):
-            try resolvePointer(vertex, next: next)
-        case .array(let element, let index, let count):
-            try resolveArray(vertex, element: element, index: index, count: count)
-        case .structure(let size, let members), .union(let size, let members):
-            try resolveAggregate(vertex, size: size, members: members)
-        case .variable(let next, let linkage):
-            try resolveVariable(vertex, next: next, isExtern: linkage == .external)
-        case .dataSection(_, let entries):
-            try resolveDataSection(vertex, entries: entries)
-        case .function(let proto, let linkage):
-            try checkFunction(vertex.id, proto: proto, linkage: linkage)
-            popResolved(id: proto, size: 0)
-        case .declTag(let next, let componentIndex):
-            try resolveDeclTag(vertex, next: next, componentIndex: componentIndex)
+        let id = vertex.id
+        switch code(id) {
+        case .typedef, .volatile, .const, .restrict, .typeTag:
+            try resolveModifier(vertex, next: field(id))
+        case .pointer:
+            try resolvePointer(vertex, next: field(id))
+        case .array:
+            try resolveArray(vertex, element: records.dataWord(id, 0), index: records.dataWord(id, 1),
+                             count: Int(records.dataWord(id, 2)))
+        case .structure, .union:
+            try resolveAggregate(vertex, size: Int(field(id)), memberCount: records.vlen(id))
+        case .variable:
+            try resolveVariable(vertex, next: field(id), isExtern: isExternVariable(id))
+        case .dataSection:
+            try resolveDataSection(vertex, entryCount: records.vlen(id))
+        case .function:
+            try checkFunction(id, proto: field(id), isExtern: isExternFunction(id))
+            popResolved(id: field(id), size: 0)
+        case .declTag:
+            try resolveDeclTag(vertex, next: field(id), componentIndex: Int(Int32(bitPattern: records.dataWord(id, 0))))
         default:
             // Only types that need resolving are ever pushed.
             throw BTFError(.type(vertex.id), .invalidResolveState)
@@ -232,7 +260,7 @@ struct BTFResolver {
         }
         if !isSink(element) && !isResolved(element) { return try push(element) }
         guard let sizedElement = sizedType(element) else { throw BTFError(.type(id), .unsizedType(element)) }
-        if case .int = kind(sizedElement.id), !isRegularInt(sizedElement.id) {
+        if code(sizedElement.id) == .int, !isRegularInt(sizedElement.id) {
             throw BTFError(.type(id), .arrayOfIrregularInt)
         }
         if count != 0 && sizedElement.size > Int(UInt32.max) / count { throw BTFError(.type(id), .arraySizeOverflow) }
@@ -240,17 +268,18 @@ struct BTFResolver {
     }
 
     /// `btf_struct_resolve`: members one by one, each checked against the struct once resolved.
-    mutating func resolveAggregate(_ vertex: Vertex, size: Int, members: [BTFMember]) throws(BTFError) {
+    mutating func resolveAggregate(_ vertex: Vertex, size: Int, memberCount: Int) throws(BTFError) {
         let id = vertex.id
-        let kindFlag = types[Int(id)].header.kindFlag
+        let kindFlag = records.header(id).kindFlag
         if vertex.nextMember > 0 {
             let index = vertex.nextMember - 1
-            try checkMember(structID: id, structSize: size, kindFlag: kindFlag, member: members[index], index: index,
-                            memberType: members[index].type)
+            let member = records.member(id, index)
+            try checkMember(structID: id, structSize: size, kindFlag: kindFlag, member: member, index: index,
+                            memberType: member.type)
         }
         var index = vertex.nextMember
-        while index < members.count {
-            let member = members[index]
+        while index < memberCount {
+            let member = records.member(id, index)
             if hasNoSize(member.type) || isResolveSourceOnly(member.type) {
                 throw BTFError(.component(type: id, index: index),
                                .invalidReference(what: "member type", id: member.type, kind: kindName(member.type)))
@@ -285,16 +314,16 @@ struct BTFResolver {
     }
 
     /// `btf_datasec_resolve`; extern FUNCs (`.ksyms`) and extern VARs are accepted as entries.
-    mutating func resolveDataSection(_ vertex: Vertex, entries: [BTFDataSectionVariable]) throws(BTFError) {
+    mutating func resolveDataSection(_ vertex: Vertex, entryCount: Int) throws(BTFError) {
         mode = .undecided
         var index = vertex.nextMember
-        while index < entries.count {
-            let entry = entries[index]
+        while index < entryCount {
+            let entry = records.entry(vertex.id, index)
             let location = BTFError.Location.component(type: vertex.id, index: index)
-            var isExtern = false
-            switch kind(entry.type) {
-            case .variable(_, let linkage): isExtern = linkage == .external
-            case .function(_, .external): isExtern = true
+            let isExtern: Bool
+            switch code(entry.type) {
+            case .variable: isExtern = isExternVariable(entry.type)
+            case .function where isExternFunction(entry.type): isExtern = true
             default:
                 throw BTFError(location, .invalidReference(what: "DATASEC entry", id: entry.type, kind: kindName(entry.type)))
             }
@@ -302,7 +331,8 @@ struct BTFResolver {
                 stack[stack.count - 1].nextMember = index + 1
                 return try push(entry.type)
             }
-            if !isExtern, case .variable(let type, _) = kind(entry.type) {
+            if !isExtern && code(entry.type) == .variable {
+                let type = field(entry.type)
                 guard let sized = sizedType(type) else { throw BTFError(location, .unsizedType(type)) }
                 guard entry.size >= sized.size else {
                     throw BTFError(location, .sectionEntryTooSmall(size: entry.size, typeSize: sized.size))
@@ -316,20 +346,18 @@ struct BTFResolver {
     /// `btf_decl_tag_resolve`.
     mutating func resolveDeclTag(_ vertex: Vertex, next: UInt32, componentIndex: Int) throws(BTFError) {
         let id = vertex.id
-        let nextKind = kind(next)
-        switch nextKind {
+        switch code(next) {
         case .function, .structure, .union, .variable, .typedef: break
         default: throw BTFError(.type(id), .invalidReference(what: "tagged type", id: next, kind: kindName(next)))
         }
         if !isSink(next) && !isResolved(next) { return try push(next) }
         if componentIndex != -1 {
             let count: Int
-            switch nextKind {
-            case .structure(_, let members), .union(_, let members):
-                count = members.count
-            case .function(let proto, _):
-                guard case .functionProto(_, let parameters) = kind(proto) else { count = 0; break }
-                count = parameters.count
+            switch code(next) {
+            case .structure, .union:
+                count = records.vlen(next)
+            case .function where code(field(next)) == .functionProto:
+                count = records.vlen(field(next))
             default:
                 count = 0
             }
@@ -341,15 +369,16 @@ struct BTFResolver {
     /// `btf_resolve_valid`: the final consistency check of a resolved type.
     func isResolveValid(_ id: UInt32) -> Bool {
         guard isResolved(id) else { return false }
-        let resolvedID = resolvedIDs[Int(id)], resolvedSize = resolvedSizes[Int(id)]
-        switch kind(id) {
+        let resolvedID = resolvedIDs[Int(id)], resolvedSize = Int(resolvedSizes[Int(id)])
+        switch code(id) {
         case .structure, .union, .dataSection:
             return resolvedID == 0 && resolvedSize == 0
         case .declTag, .function:
             return resolvedID != 0 && resolvedSize == 0
         case .typedef, .volatile, .const, .restrict, .typeTag, .pointer, .variable:
             return !isModifier(resolvedID) && !isVariable(resolvedID) && !isDataSection(resolvedID)
-        case .array(let element, _, let count):
+        case .array:
+            let element = records.dataWord(id, 0), count = Int(records.dataWord(id, 2))
             guard let sized = sizedType(element), !isModifier(sized.id) else { return false }
             let (product, overflow) = count.multipliedReportingOverflow(by: sized.size)
             return !overflow && product == resolvedSize
@@ -358,7 +387,13 @@ struct BTFResolver {
         }
     }
 
-    func isDataSection(_ id: UInt32) -> Bool { if case .dataSection = kind(id) { true } else { false } }
+    func isDataSection(_ id: UInt32) -> Bool { code(id) == .dataSection }
 
-    func kindName(_ id: UInt32) -> String { kind(id).code.name }
+    /// Whether VAR `id` is an extern (linkage 2).
+    func isExternVariable(_ id: UInt32) -> Bool { records.dataWord(id, 0) == BTFVariableLinkage.external.rawValue }
+
+    /// Whether FUNC `id` is an extern (linkage 2, in its `vlen`).
+    func isExternFunction(_ id: UInt32) -> Bool { records.vlen(id) == Int(BTFFunctionLinkage.external.rawValue) }
+
+    func kindName(_ id: UInt32) -> String { code(id).name }
 }

@@ -1,12 +1,15 @@
 /// The string section of a BTF: NUL-terminated strings addressed by byte offset. Validated to
 /// start and end with a NUL byte, so every lookup of an in-range offset terminates.
 struct BTFStringTable: Sendable {
-    /// The whole BTF data.
-    let bytes: [UInt8]
+    /// The whole BTF data, with its byte order: the one reference a BTF's types, components and names share.
+    let reader: BTFByteReader
     /// Where the string section starts in `bytes`.
     let start: Int
     /// The string section's length.
     let length: Int
+
+    /// The whole BTF data.
+    var bytes: [UInt8] { reader.bytes }
 
     /// The kernel's largest name offset (`BTF_MAX_NAME_OFFSET`).
     static let maximumOffset: UInt32 = 0xff_ffff
@@ -20,26 +23,48 @@ struct BTFStringTable: Sendable {
 
     /// The bytes of the string at `offset` (without its NUL), or nil if out of range.
     func rawString(at offset: UInt32) -> ArraySlice<UInt8>? {
-        guard isValid(offset) else { return nil }
+        guard let (length, _) = scan(offset) else { return nil }
         let first = start + Int(offset)
-        let end = start + length
-        var cursor = first
-        while cursor < end && bytes[cursor] != 0 { cursor += 1 }
-        return bytes[first..<cursor]
+        return bytes[first..<first + length]
+    }
+
+    /// The length of the string at `offset` and whether it is a valid identifier, in one pass over
+    /// its bytes; nil if `offset` is out of range. An identifier is the kernel's `__btf_name_valid`:
+    /// a first character that is a letter, `_` or `.`, then letters, digits, `_` and `.`, at most 512
+    /// characters; letters include Latin-1 ones as in the kernel's `ctype` table.
+    func scan(_ offset: UInt32) -> (length: Int, isIdentifier: Bool)? {
+        guard isValid(offset) else { return nil }
+        let first = start + Int(offset), end = start + length
+        return bytes.withUnsafeBufferPointer { all in
+            Self.identifierClass.withUnsafeBufferPointer { classes in
+                // The section ends with a NUL (checked when the BTF is parsed), so the loop stops inside it.
+                var cursor = first
+                var isIdentifier = cursor < end && classes[Int(all[cursor])] == 2
+                while cursor < end {
+                    let byteClass = classes[Int(all[cursor])]
+                    if byteClass == 0 { break }
+                    isIdentifier = isIdentifier && byteClass != 3
+                    cursor += 1
+                }
+                let length = cursor - first
+                return (length, isIdentifier && length <= Self.maximumIdentifierLength)
+            }
+        }
+    }
+
+    /// Per byte: 0 NUL, 1 a digit (may continue an identifier), 2 a letter, `_` or `.` (may start one), 3 anything
+    /// else.
+    private static let identifierClass: [UInt8] = (0...255).map { value in
+        let byte = UInt8(value)
+        if byte == 0 { return 0 }
+        if isIdentifierStart(byte) { return 2 }
+        return isIdentifierContinuation(byte) ? 1 : 3
     }
 
     /// The string at `offset`, or nil if out of range. Invalid UTF-8 is repaired.
     func string(at offset: UInt32) -> String? {
         guard let raw = rawString(at: offset) else { return nil }
         return String(decoding: raw, as: UTF8.self)
-    }
-
-    /// The kernel's `__btf_name_valid`: a first character that is a letter, `_` or `.`, then
-    /// letters, digits, `_` and `.`, at most 512 characters; letters include Latin-1 ones as in
-    /// the kernel's `ctype` table.
-    static func isValidIdentifier(_ raw: some Collection<UInt8>) -> Bool {
-        guard let first = raw.first, isIdentifierStart(first), raw.count <= maximumIdentifierLength else { return false }
-        return raw.dropFirst().allSatisfy(isIdentifierContinuation)
     }
 
     static func isIdentifierStart(_ byte: UInt8) -> Bool {
@@ -60,10 +85,11 @@ struct BTFStringTable: Sendable {
     }
 }
 
-/// Decodes the names a BTF's records refer to, once per offset, within a budget of name bytes
-/// proportional to the input. Every use of a name is charged, so the work that follows (hashing,
-/// comparing, printing names) stays linear too: records naming distinct offsets inside one long
-/// string, or one long string many times, would otherwise cost time quadratic in the input.
+/// Reads the names a BTF's records refer to, within a budget of name bytes proportional to the
+/// input. Every use of a name is charged, so the work that follows (hashing, comparing, printing
+/// names) stays linear too: records naming distinct offsets inside one long string, or one long
+/// string many times, would otherwise cost time quadratic in the input. ``scan(_:)`` checks a
+/// name without making a string of it; ``lookup(_:)`` makes one, once per offset.
 final class BTFNameDecoder {
     let table: BTFStringTable
     private var cache: [UInt32: (text: String, isIdentifier: Bool, isEmpty: Bool)] = [:]
@@ -75,6 +101,19 @@ final class BTFNameDecoder {
         budget = 1 << 24 + 16 * (inputSize ?? table.bytes.count)
     }
 
+    /// Whether the name at a valid `offset` is a valid identifier, and whether it is empty.
+    func scan(_ offset: UInt32) throws(BTFError) -> (isIdentifier: Bool, isEmpty: Bool) {
+        guard let (length, isIdentifier) = table.scan(offset) else { return (false, true) }
+        budget -= length + 1
+        guard budget >= 0 else { throw BTFError(.stringSection, .namesTooLarge) }
+        return (isIdentifier, length == 0)
+    }
+
+    /// The name at `offset`, for a message ("" when out of range); not charged.
+    func text(_ offset: UInt32) -> String {
+        table.string(at: offset) ?? ""
+    }
+
     /// The string at a valid `offset`, whether it is a valid identifier, and whether it is empty.
     func lookup(_ offset: UInt32) throws(BTFError) -> (text: String, isIdentifier: Bool, isEmpty: Bool) {
         if let cached = cache[offset] {
@@ -82,12 +121,10 @@ final class BTFNameDecoder {
             guard budget >= 0 else { throw BTFError(.stringSection, .namesTooLarge) }
             return cached
         }
-        guard let raw = table.rawString(at: offset) else {
-            return ("", false, true)
-        }
-        budget -= raw.count + 1
+        guard let (length, isIdentifier) = table.scan(offset) else { return ("", false, true) }
+        budget -= length + 1
         guard budget >= 0 else { throw BTFError(.stringSection, .namesTooLarge) }
-        let entry = (String(decoding: raw, as: UTF8.self), BTFStringTable.isValidIdentifier(raw), raw.isEmpty)
+        let entry = (table.string(at: offset) ?? "", isIdentifier, length == 0)
         cache[offset] = entry
         return entry
     }

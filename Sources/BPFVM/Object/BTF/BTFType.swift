@@ -1,15 +1,22 @@
 /// One type of a BTF: its id (its index in `BTF.types`), its name (empty when anonymous), its
-/// decoded kind and the raw 12-byte record header it was decoded from.
+/// decoded kind and the raw 12-byte record header it was decoded from. The name is read from the
+/// string section when asked for.
 public struct BTFType: Hashable, Sendable {
     public let id: UInt32
-    public let name: String
+    let storedName: BTFName
     public let kind: BTFKind
     /// The record's common header exactly as stored (all zero for void).
     public let header: BTFTypeHeader
 
+    public var name: String { storedName.text }
+
     public init(id: UInt32, name: String, kind: BTFKind, header: BTFTypeHeader) {
+        self.init(id: id, storedName: .text(name), kind: kind, header: header)
+    }
+
+    init(id: UInt32, storedName: BTFName, kind: BTFKind, header: BTFTypeHeader) {
         self.id = id
-        self.name = name
+        self.storedName = storedName
         self.kind = kind
         self.header = header
     }

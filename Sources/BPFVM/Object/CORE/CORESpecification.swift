@@ -69,14 +69,14 @@ enum CORE {
         }
     }
 
-    static func members(_ kind: BTFKind) -> [BTFMember] {
+    static func members(_ kind: BTFKind) -> BTFComponents<BTFMember> {
         switch kind {
         case .structure(_, let members), .union(_, let members): members
         default: []
         }
     }
 
-    static func enumerators(_ kind: BTFKind) -> [BTFEnumValue]? {
+    static func enumerators(_ kind: BTFKind) -> BTFComponents<BTFEnumValue>? {
         switch kind {
         case .enumeration(_, _, let values), .enumeration64(_, _, let values): values
         default: nil

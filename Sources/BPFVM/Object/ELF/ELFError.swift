@@ -1,6 +1,7 @@
 /// A malformed ELF file: which part (a section name, or "ELF header" / "section header N") and what is wrong.
 ///
-/// Every check of ``ELFFile/init(bytes:)`` that fails produces one of these; none of them is ever a crash.
+/// Every check of ``ELFFile/init(bytes:)`` and ``ELFSectionTable/init(bytes:)`` that fails produces one of these;
+/// none of them is ever a crash.
 public struct ELFError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The part of the file at fault: `"ELF header"`, `"section header N"` (before section names are known, or
     /// when the section has no name), or the section's name.
@@ -15,7 +16,7 @@ public struct ELFError: Error, Hashable, Sendable, CustomStringConvertible {
 
     /// The problems the strict reader reports, one case per check.
     public enum Reason: Hashable, Sendable {
-        /// The file holds fewer bytes than a 64-byte ELF64 header.
+        /// The file holds fewer bytes than its header (64 bytes for ELF64, 52 for ELF32).
         case truncatedHeader(fileSize: Int)
         /// The file does not start with `\x7fELF`.
         case badMagic
@@ -29,13 +30,13 @@ public struct ELFError: Error, Hashable, Sendable, CustomStringConvertible {
         case wrongType(UInt16)
         /// `e_machine` is not `EM_BPF` (247).
         case wrongMachine(UInt16)
-        /// `e_ehsize` is not 64.
+        /// `e_ehsize` is not 64 (52 for ELF32).
         case wrongHeaderSize(UInt16)
-        /// `e_shentsize` is not 64.
+        /// `e_shentsize` is not 64 (40 for ELF32).
         case wrongSectionHeaderSize(UInt16)
         /// `e_shoff` is 0 or the section count is 0: there are no sections to read.
         case noSectionHeaders
-        /// The section header table `[offset, offset + count × 64)` does not lie inside the file.
+        /// The section header table (`count` entries at `offset`) does not lie inside the file.
         case sectionHeadersOutOfRange(offset: UInt64, count: UInt64, fileSize: Int)
         /// Section 0 is not of type `SHT_NULL`.
         case firstSectionNotNull(type: UInt32)
@@ -89,10 +90,18 @@ public struct ELFError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(location): \(reasonText)" }
 
+    /// The description with the location said to be in the ELF container (`ELF header: ...`,
+    /// `ELF section header 3: ...`, `ELF section '.text': ...`), for messages about a whole file.
+    public var qualifiedDescription: String {
+        if location == "ELF header" { return description }
+        if location.hasPrefix("section header ") { return "ELF \(description)" }
+        return "ELF section '\(location)': \(reasonText)"
+    }
+
     private var reasonText: String {
         switch reason {
         case .truncatedHeader(let size):
-            return "file is truncated: \(size) bytes, but an ELF64 header alone needs 64"
+            return "file is truncated: \(size) bytes, but an ELF64 header alone needs 64 (an ELF32 one 52)"
         case .badMagic:
             return "not an ELF file (the first 4 bytes are not \\x7fELF)"
         case .wrongClass(let value):
@@ -111,13 +120,13 @@ public struct ELFError: Error, Hashable, Sendable, CustomStringConvertible {
         case .wrongMachine(let value):
             return "wrong machine: \(elfMachineName(value)) (\(value)), expected BPF (247)"
         case .wrongHeaderSize(let value):
-            return "e_ehsize is \(value), expected 64 for ELF64"
+            return "e_ehsize is \(value), expected 64 for ELF64 (52 for ELF32)"
         case .wrongSectionHeaderSize(let value):
-            return "e_shentsize is \(value), expected 64 for ELF64"
+            return "e_shentsize is \(value), expected 64 for ELF64 (40 for ELF32)"
         case .noSectionHeaders:
             return "the file has no section headers; a BPF object needs sections"
         case .sectionHeadersOutOfRange(let offset, let count, let fileSize):
-            return "section header table (\(count) entries of 64 bytes at offset \(offset)) "
+            return "section header table (\(count) entries at offset \(offset)) "
                 + "runs past the end of the \(fileSize)-byte file"
         case .firstSectionNotNull(let type):
             return "section 0 has type \(type), expected SHT_NULL (0)"

@@ -1,5 +1,10 @@
-/// The validation pass behind ``ELFFile/init(bytes:)``: reads the ELF header, the section headers, the symbol table
-/// and the REL sections, checking every offset, size, index and count before it is used.
+/// The validation pass behind ``ELFFile/init(bytes:)`` and ``ELFSectionTable/init(bytes:)``: reads the ELF header
+/// and the section headers, and for a BPF object the symbol table and the REL sections, checking every offset, size,
+/// index and count before it is used.
+///
+/// A BPF object must be ELF64, little-endian, `ET_REL` and `EM_BPF`. Reading only the section table accepts any
+/// ELF file (32- or 64-bit, either byte order, any machine and file type), as `bpftool btf dump file` does for a
+/// kernel image or module.
 ///
 /// Work and memory are linear in the file size: tables are bounded by the bytes that hold them, and decoded names
 /// are memoised and capped by ``ELFParser/nameByteLimit``.
@@ -11,7 +16,7 @@ struct ELFParser {
         var relocationsByTarget: [[ELFRelocation]]
     }
 
-    /// One `Elf64_Shdr`, fields as stored.
+    /// One `Elf64_Shdr` or `Elf32_Shdr`, fields as stored (widened to 64 bits).
     struct RawSectionHeader {
         var name: UInt32
         var type: UInt32
@@ -26,6 +31,9 @@ struct ELFParser {
 
     static let headerSize = 64
     static let sectionHeaderSize = 64
+    /// `Elf32_Ehdr` and `Elf32_Shdr` sizes.
+    static let headerSize32 = 52
+    static let sectionHeaderSize32 = 40
     static let symbolSize = 24
     static let relocationSize = 16
     static let compressionHeaderSize = 24
@@ -40,13 +48,28 @@ struct ELFParser {
     /// The most name bytes a file may make the reader decode: far above what any compiler emits, low enough that
     /// a string table overlapped on purpose cannot blow up time or memory.
     let nameByteLimit: Int
+    /// Whether the file must be a BPF object (ELF64 little-endian relocatable for EM_BPF), rather than any ELF file.
+    let requiresBPFObject: Bool
+    /// `ELFCLASS64` rather than `ELFCLASS32`; known once the header is read.
+    private(set) var is64Bit = true
+    /// `ELFDATA2MSB` rather than `ELFDATA2LSB`; known once the header is read.
+    private(set) var isBigEndian = false
 
-    init(bytes: [UInt8]) {
+    init(bytes: [UInt8], requiresBPFObject: Bool = true) {
         self.bytes = bytes
         self.nameByteLimit = bytes.count * 4 + 65_536
+        self.requiresBPFObject = requiresBPFObject
     }
 
-    func parse() throws(ELFError) -> Parsed {
+    /// Reads the header and the section headers, with their names.
+    mutating func parseSections() throws(ELFError) -> [ELFSection] {
+        let table = try readHeader()
+        let raw = try readSectionHeaders(table)
+        var names = NameDecoder(limit: nameByteLimit)
+        return try resolveSections(raw, nameTableIndex: table.nameTableIndex, names: &names)
+    }
+
+    mutating func parse() throws(ELFError) -> Parsed {
         let table = try readHeader()
         let raw = try readSectionHeaders(table)
         var names = NameDecoder(limit: nameByteLimit)
@@ -69,55 +92,68 @@ struct ELFParser {
         var nameTableIndex: Int
     }
 
-    private func readHeader() throws(ELFError) -> SectionTable {
+    private mutating func readHeader() throws(ELFError) -> SectionTable {
         let location = "ELF header"
         let magic: [UInt8] = [0x7f, 0x45, 0x4c, 0x46]
         let checked = min(bytes.count, magic.count)
         guard bytes[0..<checked].elementsEqual(magic[0..<checked]) else {
             throw ELFError(location: location, reason: .badMagic)
         }
-        guard bytes.count >= Self.headerSize else {
+        // A BPF object is ELF64; other files are as long as their class says (an unknown class is checked below).
+        is64Bit = requiresBPFObject || bytes.count <= 4 || bytes[4] != 1
+        let expectedHeaderSize = is64Bit ? Self.headerSize : Self.headerSize32
+        guard bytes.count >= expectedHeaderSize else {
             throw ELFError(location: location, reason: .truncatedHeader(fileSize: bytes.count))
         }
-        guard bytes[4] == 2 else { throw ELFError(location: location, reason: .wrongClass(bytes[4])) }
-        guard bytes[5] == 1 else { throw ELFError(location: location, reason: .wrongByteOrder(bytes[5])) }
+        guard bytes[4] == 2 || (!requiresBPFObject && bytes[4] == 1) else {
+            throw ELFError(location: location, reason: .wrongClass(bytes[4]))
+        }
+        guard bytes[5] == 1 || (!requiresBPFObject && bytes[5] == 2) else {
+            throw ELFError(location: location, reason: .wrongByteOrder(bytes[5]))
+        }
+        isBigEndian = bytes[5] == 2
         guard bytes[6] == 1 else { throw ELFError(location: location, reason: .wrongVersion(UInt32(bytes[6]))) }
-        let machine = u16(at: 18)
-        guard machine == Self.machineBPF else { throw ELFError(location: location, reason: .wrongMachine(machine)) }
-        let type = u16(at: 16)
-        guard type == Self.typeRelocatable else { throw ELFError(location: location, reason: .wrongType(type)) }
+        if requiresBPFObject {
+            let machine = u16(at: 18)
+            guard machine == Self.machineBPF else { throw ELFError(location: location, reason: .wrongMachine(machine)) }
+            let type = u16(at: 16)
+            guard type == Self.typeRelocatable else { throw ELFError(location: location, reason: .wrongType(type)) }
+        }
         let version = u32(at: 20)
         guard version == 1 else { throw ELFError(location: location, reason: .wrongVersion(version)) }
-        let headerSize = u16(at: 52)
-        guard headerSize == Self.headerSize else {
+        let headerSize = u16(at: is64Bit ? 52 : 40)
+        guard headerSize == expectedHeaderSize else {
             throw ELFError(location: location, reason: .wrongHeaderSize(headerSize))
         }
 
-        let tableOffset = u64(at: 40)
-        let entrySize = u16(at: 58)
-        let declaredCount = u16(at: 60)
-        let declaredNameIndex = u16(at: 62)
+        let tableOffset = is64Bit ? u64(at: 40) : UInt64(u32(at: 32))
+        let entrySize = u16(at: is64Bit ? 58 : 46)
+        let declaredCount = u16(at: is64Bit ? 60 : 48)
+        let declaredNameIndex = u16(at: is64Bit ? 62 : 50)
+        let expectedEntrySize = is64Bit ? Self.sectionHeaderSize : Self.sectionHeaderSize32
         guard tableOffset != 0 else { throw ELFError(location: location, reason: .noSectionHeaders) }
-        guard entrySize == Self.sectionHeaderSize else {
+        guard entrySize == expectedEntrySize else {
             throw ELFError(location: location, reason: .wrongSectionHeaderSize(entrySize))
         }
         // Section 0 holds the real count (sh_size) and name table index (sh_link) when they do not fit the header.
-        guard let first = fileRange(offset: tableOffset, size: UInt64(Self.sectionHeaderSize)) else {
+        guard let first = fileRange(offset: tableOffset, size: UInt64(expectedEntrySize)) else {
             throw ELFError(location: location, reason: .sectionHeadersOutOfRange(
                 offset: tableOffset, count: UInt64(max(declaredCount, 1)), fileSize: bytes.count))
         }
-        let count = declaredCount == 0 ? u64(at: first.lowerBound + 32) : UInt64(declaredCount)
+        let count = declaredCount == 0
+            ? (is64Bit ? u64(at: first.lowerBound + 32) : UInt64(u32(at: first.lowerBound + 20)))
+            : UInt64(declaredCount)
         guard count != 0 else { throw ELFError(location: location, reason: .noSectionHeaders) }
-        let (tableSize, overflow) = count.multipliedReportingOverflow(by: UInt64(Self.sectionHeaderSize))
+        let (tableSize, overflow) = count.multipliedReportingOverflow(by: UInt64(expectedEntrySize))
         guard !overflow, fileRange(offset: tableOffset, size: tableSize) != nil else {
             throw ELFError(location: location, reason: .sectionHeadersOutOfRange(
                 offset: tableOffset, count: count, fileSize: bytes.count))
         }
-        let sectionCount = Int(count)  // count × 64 fits in the file, so count fits in Int.
+        let sectionCount = Int(count)  // count × entry size fits in the file, so count fits in Int.
 
         var nameIndex = UInt64(declaredNameIndex)
         if declaredNameIndex == Self.extendedIndex {
-            nameIndex = UInt64(u32(at: first.lowerBound + 40))
+            nameIndex = UInt64(u32(at: first.lowerBound + (is64Bit ? 40 : 24)))
         } else if declaredNameIndex >= Self.firstReservedIndex {
             throw ELFError(location: location, reason: .sectionNameTableOutOfRange(
                 index: nameIndex, sectionCount: sectionCount))
@@ -137,11 +173,19 @@ struct ELFParser {
         var headers: [RawSectionHeader] = []
         headers.reserveCapacity(table.count)
         for index in 0..<table.count {
-            let at = base + index * Self.sectionHeaderSize
-            headers.append(RawSectionHeader(
-                name: u32(at: at), type: u32(at: at + 4), flags: u64(at: at + 8), offset: u64(at: at + 24),
-                size: u64(at: at + 32), link: u32(at: at + 40), info: u32(at: at + 44),
-                alignment: u64(at: at + 48), entrySize: u64(at: at + 56)))
+            if is64Bit {
+                let at = base + index * Self.sectionHeaderSize
+                headers.append(RawSectionHeader(
+                    name: u32(at: at), type: u32(at: at + 4), flags: u64(at: at + 8), offset: u64(at: at + 24),
+                    size: u64(at: at + 32), link: u32(at: at + 40), info: u32(at: at + 44),
+                    alignment: u64(at: at + 48), entrySize: u64(at: at + 56)))
+            } else {
+                let at = base + index * Self.sectionHeaderSize32
+                headers.append(RawSectionHeader(
+                    name: u32(at: at), type: u32(at: at + 4), flags: UInt64(u32(at: at + 8)),
+                    offset: UInt64(u32(at: at + 16)), size: UInt64(u32(at: at + 20)), link: u32(at: at + 24),
+                    info: u32(at: at + 28), alignment: UInt64(u32(at: at + 32)), entrySize: UInt64(u32(at: at + 36))))
+            }
         }
         guard headers[0].type == ELFSection.typeNull else {
             throw ELFError(location: "section header 0", reason: .firstSectionNotNull(type: headers[0].type))
@@ -363,14 +407,18 @@ struct ELFParser {
     }
 
     func u16(at index: Int) -> UInt16 {
-        UInt16(bytes[index]) | UInt16(bytes[index + 1]) << 8
+        let value = UInt16(bytes[index]) | UInt16(bytes[index + 1]) << 8
+        return isBigEndian ? value.byteSwapped : value
     }
 
     func u32(at index: Int) -> UInt32 {
-        UInt32(u16(at: index)) | UInt32(u16(at: index + 2)) << 16
+        let value = UInt32(bytes[index]) | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2]) << 16
+            | UInt32(bytes[index + 3]) << 24
+        return isBigEndian ? value.byteSwapped : value
     }
 
     func u64(at index: Int) -> UInt64 {
-        UInt64(u32(at: index)) | UInt64(u32(at: index + 4)) << 32
+        let low = UInt64(u32(at: index)), high = UInt64(u32(at: index + 4))
+        return isBigEndian ? low << 32 | high : high << 32 | low
     }
 }

@@ -69,15 +69,17 @@ public struct MapError: Error, Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    public var description: String { "map '\(mapName)': \(problem)" }
+
+    /// What went wrong, without the map's name.
+    public var problem: String {
         let what: String
         switch reason {
         case .invalidDefinition(let text): what = "invalid definition: \(text)"
         case .tooLarge(let text): what = "too large: \(text)"
         case .unsupportedType(let raw):
-            let name = MapType.kernelName(raw).map { "\($0) (\(raw))" } ?? "\(raw)"
             let supported = MapType.allCases.map(\.name).joined(separator: ", ")
-            what = "map type \(name) is not supported; this runtime implements \(supported)"
+            what = "\(KernelMapType(rawValue: raw)) is not a map type this runtime implements (it implements \(supported))"
         case .invalidFlags(let flags, let expected):
             if flags & MapUpdateFlags.lockBit != 0 && flags & ~(MapUpdateFlags.lockBit | 3) == 0 {
                 what = "BPF_F_LOCK is not supported (values cannot hold a bpf_spin_lock); use \(expected)"
@@ -102,6 +104,6 @@ public struct MapError: Error, Hashable, Sendable, CustomStringConvertible {
         case .readOnly(let text): what = text
         case .outOfMemory(let bytes): what = "cannot allocate \(bytes) bytes of map storage"
         }
-        return "map '\(mapName)': \(what)"
+        return what
     }
 }

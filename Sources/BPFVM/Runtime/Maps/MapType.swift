@@ -23,7 +23,7 @@ public enum MapType: UInt32, Sendable, CaseIterable {
     case ringBuffer = 27
 
     /// The name bpftool and libbpf print for the type (`percpu_hash` for ``perThreadHash``).
-    public var name: String { Self.kernelName(rawValue) ?? "unknown" }
+    public var name: String { KernelMapType(rawValue: rawValue).description }
 
     /// Whether each thread has its own copy of every value.
     public var isPerThread: Bool { self == .perThreadHash || self == .perThreadArray }
@@ -35,25 +35,11 @@ public enum MapType: UInt32, Sendable, CaseIterable {
     public var holdsMaps: Bool { self == .arrayOfMaps || self == .hashOfMaps }
 
     /// The type for a kernel map type number, or an error naming the type when this runtime
-    /// does not implement it (for example `perf_event_array (4)`).
+    /// does not implement it (for example `perf_event_array`).
     public static func validated(_ rawValue: UInt32, mapName: String) throws(MapError) -> MapType {
         guard let type = MapType(rawValue: rawValue) else {
             throw MapError(mapName: mapName, reason: .unsupportedType(rawValue))
         }
         return type
     }
-
-    /// libbpf's name for any kernel map type number (`map_type_name`), or nil past the table.
-    public static func kernelName(_ rawValue: UInt32) -> String? {
-        rawValue < UInt32(kernelNames.count) ? kernelNames[Int(rawValue)] : nil
-    }
-
-    private static let kernelNames = [
-        "unspec", "hash", "array", "prog_array", "perf_event_array", "percpu_hash", "percpu_array",
-        "stack_trace", "cgroup_array", "lru_hash", "lru_percpu_hash", "lpm_trie", "array_of_maps",
-        "hash_of_maps", "devmap", "sockmap", "cpumap", "xskmap", "sockhash", "cgroup_storage",
-        "reuseport_sockarray", "percpu_cgroup_storage", "queue", "stack", "sk_storage", "devmap_hash",
-        "struct_ops", "ringbuf", "inode_storage", "task_storage", "bloom_filter", "user_ringbuf",
-        "cgrp_storage", "arena",
-    ]
 }

@@ -1,0 +1,171 @@
+import BPFVM
+
+extension Analyzer {
+    /// Checks a helper call's arguments against the helper's prototype and applies its effects.
+    func helperCall(_ id: Int32, _ state: inout AbstractState, forks: inout [AbstractState], at pc: Int)
+        throws(VerifierError) -> Bool
+    {
+        guard let helper = environment.helpers[id] else { throw VerifierError(.unknownHelper(id), at: pc) }
+        var map: Int? = nil
+        var memory: (register: Int, value: Value, writes: Bool)? = nil
+        var released: UInt32? = nil
+        var callback: Int? = nil
+        for (index, argument) in helper.arguments.enumerated() {
+            let register = index + 1
+            let value = try read(Register(rawValue: UInt8(register))!, state, at: pc)
+            func expect(_ expected: String) -> VerifierError {
+                VerifierError(.argumentType(register: register, actual: value.typeName, expected: expected), at: pc)
+            }
+            switch argument {
+            case .anything:
+                break
+            case .scalar:
+                guard value.isScalar else { throw expect("scalar") }
+            case .mapPointer:
+                guard case .map(let index)? = value.pointerKind else { throw expect("map_ptr") }
+                map = index
+            case .mapKey, .mapValue, .uninitializedMapValue:
+                guard let map else { throw expect("map_ptr") }
+                let definition = environment.maps[map]
+                let size = argument == .mapKey ? definition.keySize : definition.valueSize
+                try checkMemoryArgument(register: register, value, size: size, writes: argument == .uninitializedMapValue,
+                                        &state, at: pc)
+            case .readableMemory, .writableMemory:
+                memory = (register, value, argument == .writableMemory)
+            case .size(let allowsZero):
+                guard value.isScalar else { throw expect("scalar") }
+                let bounds = value.scalar.b64
+                if bounds.smin < 0 { throw VerifierError(.negativeMinimum(register: register), at: pc) }
+                if bounds.umax >= UInt64(Self.maximumOffset) { throw VerifierError(.unboundedAccess(register: register), at: pc) }
+                if !allowsZero && bounds.umin == 0 { throw VerifierError(.invalidZeroSize(register: register), at: pc) }
+                guard let (memoryRegister, memoryValue, writes) = memory else { throw expect("mem") }
+                if bounds.umax > 0 || !memoryValue.isZero {
+                    try checkMemoryArgument(register: memoryRegister, memoryValue, size: Int(bounds.umax), writes: writes,
+                                            &state, at: pc)
+                }
+                memory = nil
+            case .context:
+                guard value.pointerKind == .context, value.offset == 0, value.scalar.constantValue == 0 else {
+                    throw expect("ctx")
+                }
+            case .callback:
+                guard case .function(let start)? = value.pointerKind else { throw expect("func") }
+                callback = start
+            case .ringBufferSample:
+                guard case .memory? = value.pointerKind, !value.maybeNull else { throw expect("ringbuf_mem") }
+                guard value.reference != 0, state.references[value.reference] != nil else {
+                    throw VerifierError(.notReferenced(register: register), at: pc)
+                }
+                guard value.offset == 0, value.scalar.constantValue == 0 else {
+                    throw VerifierError(.invalidStore("R\(register) must point to the start of the ring buffer record"), at: pc)
+                }
+                released = value.reference
+            case .constantString:
+                guard case .mapValue(let index)? = value.pointerKind, !value.maybeNull, value.scalar.isConstant,
+                      value.offset >= 0, value.offset < Int64(environment.maps[index].valueSize)
+                else { throw expect("const_str") }
+            }
+        }
+
+        switch helper.operation {
+        case .tailCall?:
+            if let (id, instruction) = state.references.min(by: { $0.key < $1.key }) {
+                throw VerifierError(.unreleasedReference(id: id, instruction: instruction), at: pc)
+            }
+        case .loop?:
+            try repeatCallback(callback!, CallbackFrame(returnRange: 0...1), from: pc, iteration: 0, &state, forks: &forks)
+            return true
+        case nil:
+            break
+        }
+
+        if case .ringBufferMemoryOrNull = helper.returns, state[2].scalar.constantValue == nil || !state[2].isScalar {
+            throw VerifierError(.sizeNotConstant(register: 2), at: pc)
+        }
+        if let released {
+            state.references[released] = nil
+            state.updateAllValues { value in if value.reference == released { value = .unknownScalar } }
+        }
+        setResult(of: helper, map: map, &state, at: pc)
+        state.pc = pc + 1
+        return true
+    }
+
+    /// The two ways on from a `bpf_loop` call (or a return from its callback): the helper
+    /// returns (forked), or it runs the callback once more (the path goes on in it). The
+    /// caller's r1-r4 still hold the call's arguments: the callback gets r3 as its context.
+    func repeatCallback(_ function: Int, _ callback: CallbackFrame, from pc: Int, iteration: Int,
+                        _ state: inout AbstractState, forks: inout [AbstractState]) throws(VerifierError)
+    {
+        var after = state
+        for register in 1...5 { after[register] = .uninitialized }
+        after[0] = .unknownScalar
+        after.pc = pc + 1
+        forks.append(after)
+        var frame = try enter(function: function, from: pc, state, callback: callback)
+        frame.registers[1] = .scalar(.range(0, 1 << 23 - 1))
+        frame.registers[2] = state[3]
+        frame.iteration = iteration
+        state.frames.append(frame)
+        state.pc = function
+    }
+
+    /// r0 as the helper's return type says, and r1-r5 no longer readable.
+    private func setResult(of helper: Helper, map: Int?, _ state: inout AbstractState, at pc: Int) {
+        let result: Value
+        switch helper.returns {
+        case .integer:
+            result = .unknownScalar
+        case .mapValueOrNull:
+            result = Value(type: .pointer(.mapValue(map!)), scalar: .constant(0), id: state.freshID(), maybeNull: true)
+        case .ringBufferMemoryOrNull:
+            let size = Int64(bitPattern: state[2].scalar.constantValue ?? 0)
+            let id = state.freshID()
+            state.references[id] = pc
+            result = Value(type: .pointer(.memory(size: size)), scalar: .constant(0), id: id, maybeNull: true,
+                           reference: id)
+        }
+        for register in 1...5 { state[register] = .uninitialized }
+        state[0] = result
+    }
+
+    /// Checks that `value` (argument `register`) points to `size` bytes the helper may read
+    /// (initialised, for stack) or write; a helper's writes to the stack make those bytes data.
+    func checkMemoryArgument(register: Int, _ value: Value, size: Int, writes: Bool, _ state: inout AbstractState,
+                             at pc: Int) throws(VerifierError)
+    {
+        guard let kind = value.pointerKind, !value.maybeNull else {
+            throw VerifierError(.argumentType(register: register, actual: value.typeName, expected: "fp"), at: pc)
+        }
+        if size == 0 { return }
+        switch kind {
+        case .stack(let frame):
+            let variable = value.scalar.b64
+            let frameSize = Int64(Interpreter.stackFrameSize)
+            guard variable.smin > -frameSize * 2, variable.smax < frameSize * 2 else {
+                throw VerifierError(.unboundedAccess(register: register), at: pc)
+            }
+            let low = value.offset + variable.smin, high = value.offset + variable.smax + Int64(size)
+            guard low >= -frameSize, high <= 0 else {
+                throw VerifierError(.stackAccess(write: writes, register: register, offset: low, size: size), at: pc)
+            }
+            let first = Int(low + frameSize), last = Int(high + frameSize)
+            if writes {
+                clobberStack(frame: frame, start: first, count: last - first, &state)
+            } else {
+                for byte in first..<last {
+                    let slot = state.frames[frame].stack[byte / 8]
+                    guard slot.spilled != nil || slot.kind(at: byte % 8) != .invalid else {
+                        throw VerifierError(.uninitializedStackRead(register: register, offset: Int64(byte) - frameSize,
+                                                                    size: size), at: pc)
+                    }
+                }
+            }
+            let function = structure.functionOfSlot[state.frames[frame].function]
+            stackDepth[function] = max(stackDepth[function], Int(-low))
+        default:
+            let access: MemoryAccess = writes ? .write(.unknownScalar, immediate: false) : .read
+            _ = try self.access(value, register: register, offset: 0, size: size, access, &state, at: pc)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import BPFVM
+
+extension LoadedProgram {
+    /// What the program is verified against: its kind, its maps (in the order its `lddw`
+    /// instructions name them), the helpers it was bound to, and its context: an `xdp_md` for
+    /// xdp, the hook's argument slots typed by `hostBTF` for hook kinds, else `contextSize`
+    /// bytes of memory with their length in r2 (as `testRun` gives them).
+    public func verificationEnvironment(contextSize: Int, hostBTF: BTF?) throws(VerifierError) -> VerificationEnvironment {
+        let context: ContextLayout
+        if let hook = kind.hook {
+            guard let hostBTF else {
+                throw VerifierError(.invalidHook("'\(kind)' programs are verified against the host's BTF, and none was given (it defines the hook '\(hook)')"), at: nil)
+            }
+            context = .hookArguments(try HookPrototype(function: hook, in: hostBTF))
+        } else if kind == .testRun(type: "xdp") {
+            context = .xdp
+        } else {
+            context = .memory(size: contextSize, lengthInR2: true)
+        }
+        return VerificationEnvironment(kind: kind, context: context, maps: maps.map(\.definition), helpers: helpers)
+    }
+
+    /// Verifies the program: a `VerifiedProgram` that may run unchecked, or why not.
+    public func verify(contextSize: Int = 256, hostBTF: BTF? = nil, options: VerifierOptions = VerifierOptions())
+        throws(VerifierError) -> VerifiedProgram
+    {
+        let environment = try verificationEnvironment(contextSize: contextSize, hostBTF: hostBTF)
+        var verified = try Verifier(options: options).verify(linked, in: environment)
+        verified.loaded = self
+        return verified
+    }
+}
+
+extension VerifiedProgram {
+    /// Runs the program as `LoadedProgram.testRun` does, unchecked: the verifier proved every
+    /// run over a context of the verified size safe. (Loads through host-structure pointers
+    /// must read 0 where the address does not; until the interpreter performs such loads
+    /// fault-safe, a program that has them runs checked.)
+    public func testRun(input: [UInt8]) throws(TestRunError) -> (result: UInt64, output: [UInt8]) {
+        guard let loaded else { preconditionFailure("testRun needs a program of a loaded object") }
+        try checkContext(input)
+        return try loaded.testRun(input: input, checked: !hostLoads.isEmpty)
+    }
+
+    /// The context must be what the program was verified for: memory at least as large, or
+    /// hook argument slots holding values of their types (the verifier relied on both).
+    private func checkContext(_ input: [UInt8]) throws(TestRunError) {
+        switch environment.context {
+        case .memory(let verifiedSize, _):
+            if input.count < verifiedSize { throw .contextTooSmall(given: input.count, verified: verifiedSize) }
+        case .hookArguments(let hook):
+            let slots = hook.parameters.count + (environment.hasReturnSlot ? 1 : 0)
+            guard input.count >= slots * 8 else { throw .contextTooSmall(given: input.count, verified: slots * 8) }
+            for slot in 0..<slots {
+                let value = input[(slot * 8)..<(slot * 8 + 8)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                guard Verifier.slotRange(hook, slot: slot, kind: environment.kind).contains(value: value) else {
+                    throw .invalidArgument(slot: slot, value: value)
+                }
+            }
+        case .xdp:
+            break
+        }
+    }
+}

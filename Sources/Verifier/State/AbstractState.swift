@@ -1,0 +1,122 @@
+/// The verifier's state at one point of one path: the call frames (registers and stack of
+/// each), the references the path holds, and where it is.
+struct AbstractState: Sendable {
+    var frames: [Frame]
+    /// Acquired references (ring-buffer records) not yet released: reference id -> the
+    /// instruction that acquired it.
+    var references: [UInt32: Int] = [:]
+    /// The instruction about to be executed.
+    var pc: Int = 0
+    /// The next fresh id (for or-null pointers, packet pointers and references).
+    var nextID: UInt32 = 1
+
+    var current: Frame {
+        get { frames[frames.count - 1] }
+        _modify { yield &frames[frames.count - 1] }
+    }
+
+    var depth: Int { frames.count - 1 }
+
+    mutating func freshID() -> UInt32 {
+        defer { nextID += 1 }
+        return nextID
+    }
+
+    subscript(register: Int) -> Value {
+        get { frames[frames.count - 1].registers[register] }
+        set { frames[frames.count - 1].registers[register] = newValue }
+    }
+
+    /// Applies `change` to every register and spilled slot of every frame.
+    mutating func updateAllValues(_ change: (inout Value) -> Void) {
+        for frame in frames.indices {
+            for register in 0..<11 { change(&frames[frame].registers[register]) }
+            for slot in frames[frame].stack.indices {
+                if var value = frames[frame].stack[slot].spilled {
+                    change(&value)
+                    frames[frame].stack[slot] = .spill(value)
+                }
+            }
+        }
+    }
+
+    /// Whether some callback frame of this state is a later run than the same frame of `old`.
+    func isLaterIteration(than old: AbstractState) -> Bool {
+        zip(frames, old.frames).contains { $0.callback != nil && $0.iteration != $1.iteration }
+    }
+
+    /// Forgets the numbers that differ from `old`'s: every scalar register or spilled scalar
+    /// not contained in the old state's becomes unknown (a more general state, so still sound).
+    mutating func widen(against old: AbstractState) {
+        guard frames.count == old.frames.count else { return }
+        for index in frames.indices {
+            for register in 0..<11 {
+                let current = frames[index].registers[register], previous = old.frames[index].registers[register]
+                if current.isScalar && previous.isScalar && !previous.scalar.contains(current.scalar) {
+                    frames[index].registers[register] = .unknownScalar
+                }
+            }
+            for slot in 0..<Frame.slotCount {
+                if let current = frames[index].stack[slot].spilled, current.isScalar,
+                   let previous = old.frames[index].stack[slot].spilled, previous.isScalar,
+                   !previous.scalar.contains(current.scalar)
+                {
+                    frames[index].stack[slot] = .spill(.unknownScalar)
+                }
+            }
+        }
+    }
+
+    /// Whether a state equal to `old` or more general than this one was proven safe, so that
+    /// this state need not be explored further (`live` registers only, per frame).
+    func isSubsumed(by old: AbstractState, live: (_ frame: Int, _ register: Int) -> Bool) -> Bool {
+        guard frames.count == old.frames.count, references.count == old.references.count else { return false }
+        var ids = IDMap()
+        for index in frames.indices {
+            let frame = frames[index], oldFrame = old.frames[index]
+            guard frame.callSite == oldFrame.callSite, frame.function == oldFrame.function,
+                  frame.callback == oldFrame.callback else { return false }
+            for register in 0..<11 where live(index, register) {
+                guard frame.registers[register].isSubsumed(by: oldFrame.registers[register], ids: &ids) else {
+                    return false
+                }
+            }
+            for slot in 0..<Frame.slotCount {
+                guard frame.stack[slot].isSubsumed(by: oldFrame.stack[slot], ids: &ids) else { return false }
+            }
+        }
+        return true
+    }
+}
+
+/// One call frame: its registers, its 512-byte stack (64 slots, slot 0 at fp-512), and how it
+/// was entered.
+struct Frame: Sendable {
+    static let slotCount = 64
+
+    var registers: [Value]
+    var stack: [StackSlot]
+    /// The instruction of the call that entered this frame (-1 for the entry function).
+    var callSite: Int
+    /// The first instruction of the function this frame runs.
+    var function: Int
+    /// For a callback frame: the helper call that runs it (it returns there to run again or not).
+    var callback: CallbackFrame?
+    /// For a callback frame, which run of the callback this is (not part of the state: runs
+    /// are compared with each other to see the iterations converge).
+    var iteration = 0
+
+    init(callSite: Int, function: Int, callback: CallbackFrame? = nil) {
+        registers = Array(repeating: .uninitialized, count: 11)
+        stack = Array(repeating: .invalid, count: Self.slotCount)
+        self.callSite = callSite
+        self.function = function
+        self.callback = callback
+    }
+}
+
+/// How a callback frame relates to the helper call that runs it (`bpf_loop`).
+struct CallbackFrame: Hashable, Sendable {
+    /// The range the callback's r0 must lie in.
+    var returnRange: ClosedRange<Int64>
+}

@@ -1,0 +1,182 @@
+import BPFVM
+
+/// Why the verifier rejected a program: the instruction (slot index) it stopped at, the source
+/// line there when line info exists, the reason in the kernel's wording, the errno the kernel
+/// would return, and the verifier's log up to that point.
+public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The slot index of the offending instruction, nil for whole-program problems.
+    public let instruction: Int?
+    public let reason: Reason
+    /// The source line of the instruction (`file:line: text`), when the program has line info.
+    public internal(set) var sourceLine: String?
+    /// The log at the requested level, ending with the message.
+    public internal(set) var log: String = ""
+
+    init(_ reason: Reason, at instruction: Int?) {
+        self.reason = reason
+        self.instruction = instruction
+    }
+
+    /// The kernel's one-line message.
+    public var message: String { reason.message }
+    /// The errno the kernel returns for this rejection: EINVAL (22) for structure and return
+    /// values, EACCES (13) for unsafe accesses, E2BIG (7) for complexity.
+    public var errno: Int32 { reason.errno }
+
+    public var description: String {
+        var text = instruction.map { "instruction \($0): " } ?? ""
+        text += message
+        if let sourceLine { text += " (\(sourceLine))" }
+        return text
+    }
+
+    /// A reason for rejection.
+    public enum Reason: Hashable, Sendable {
+        // Structure (EINVAL)
+        case jumpOutOfRange(from: Int, to: Int)
+        case jumpIntoLoadImmediate(Int)
+        case unreachable(Int)
+        case fallsOffEnd
+        case divisionByZero
+        case unknownHelper(Int32)
+        case unsupportedCall(String)
+        case unresolvedLoadImmediate
+        case invalidMapIndex(Int)
+        case callStackTooDeep(frames: Int)
+        case stackTooLarge(depth: Int)
+        case invalidCallTarget(Int)
+        case infiniteLoop(at: Int)
+        case returnValue(smin: Int64, smax: Int64, allowed: ClosedRange<Int64>, callback: Bool)
+        case returnUnknown(callback: Bool)
+        case hookNotFound(String)
+        case invalidHook(String)
+        // Safety (EACCES)
+        case registerNotReadable(Int)
+        case framePointerReadOnly
+        case invalidMemoryAccess(register: Int, type: String)
+        case stackAccess(write: Bool, register: Int, offset: Int64, size: Int)
+        case variableStackAccess(register: Int, detail: String)
+        case misalignedStackAccess(offset: Int64, size: Int)
+        case misalignedAccess(type: String, offset: Int64, size: Int)
+        case invalidRegisterFill
+        case invalidContextAccess(offset: Int64, size: Int)
+        case modifiedContext(register: Int, offset: Int64)
+        case variableContextAccess(String)
+        case pointerArithmetic(register: Int, operation: String)
+        case pointerArithmetic32(register: Int)
+        case pointerArithmeticOnNullable(register: Int, type: String)
+        case pointerArithmeticOn(register: Int, type: String)
+        case mapValueAccess(valueSize: Int, offset: Int64, size: Int)
+        case memoryAccess(kind: String, size: Int64, offset: Int64, accessSize: Int)
+        case minValueOutOfRange(register: Int)
+        case unboundedAccess(register: Int)
+        case negativeMinimum(register: Int)
+        case packetAccess(offset: Int64, size: Int, register: Int, pointer: String)
+        case argumentType(register: Int, actual: String, expected: String)
+        case uninitializedStackRead(register: Int, offset: Int64, size: Int)
+        case sizeNotConstant(register: Int)
+        case invalidZeroSize(register: Int)
+        case unreleasedReference(id: UInt32, instruction: Int)
+        case notReferenced(register: Int)
+        case pointerLeak(register: Int, into: String)
+        case readOnlyAccess(String)
+        case hookArgumentAlignment(function: String, offset: Int64)
+        case hookArgumentMissing(function: String, index: Int64)
+        case hookPointerSize(function: String, size: Int)
+        case hookStructAccess(type: String, offset: Int64, size: Int)
+        case pointerComparison(register: Int)
+        case invalidStore(String)
+        // Complexity (E2BIG)
+        case tooLarge(processed: Int)
+        case tooComplex
+
+        public var errno: Int32 {
+            switch self {
+            case .jumpOutOfRange, .jumpIntoLoadImmediate, .unreachable, .fallsOffEnd, .divisionByZero, .unknownHelper,
+                 .unsupportedCall, .unresolvedLoadImmediate, .invalidMapIndex, .callStackTooDeep, .stackTooLarge,
+                 .invalidCallTarget, .infiniteLoop, .returnValue, .returnUnknown, .hookNotFound, .invalidHook:
+                22
+            case .tooLarge, .tooComplex:
+                7
+            default:
+                13
+            }
+        }
+
+        public var message: String {
+            switch self {
+            case .jumpOutOfRange(let from, let to): "jump out of range from insn \(from) to \(to)"
+            case .jumpIntoLoadImmediate(let target): "jump into the middle of ldimm64 insn \(target)"
+            case .unreachable(let index): "unreachable insn \(index)"
+            case .fallsOffEnd: "last insn is not an exit or jmp"
+            case .divisionByZero: "div by zero"
+            case .unknownHelper(let id): "invalid func unknown#\(id)"
+            case .unsupportedCall(let what): "\(what) is not supported"
+            case .unresolvedLoadImmediate: "unrecognized bpf_ld_imm64 insn"
+            case .invalidMapIndex(let index): "map index \(index) is not a map of the program"
+            case .callStackTooDeep(let frames): "the call stack of \(frames) frames is too deep"
+            case .stackTooLarge(let depth): "combined stack size of calls is \(depth). Too large"
+            case .invalidCallTarget(let target): "function at insn \(target) is not a function of the program"
+            case .infiniteLoop(let at): "infinite loop detected at insn \(at)"
+            case .returnValue(let smin, let smax, let allowed, let callback):
+                "At \(callback ? "callback return" : "program exit") the register R0 has smin=\(smin) smax=\(smax) should have been in [\(allowed.lowerBound), \(allowed.upperBound)]"
+            case .returnUnknown(let callback):
+                "At \(callback ? "callback return" : "program exit") the register R0 is not a known value (not a scalar)"
+            case .hookNotFound(let name): "hook '\(name)' has no BTF function prototype in the host BTF"
+            case .invalidHook(let detail): detail
+            case .registerNotReadable(let register): "R\(register) !read_ok"
+            case .framePointerReadOnly: "frame pointer is read only"
+            case .invalidMemoryAccess(let register, let type): "R\(register) invalid mem access '\(type)'"
+            case .stackAccess(let write, let register, let offset, let size):
+                "invalid \(write ? "write" : "read") to stack R\(register) off=\(offset) size=\(size)"
+            case .variableStackAccess(let register, let detail):
+                "R\(register) variable stack access \(detail)"
+            case .misalignedStackAccess(let offset, let size): "misaligned stack access off \(offset) size \(size)"
+            case .misalignedAccess(let type, let offset, let size): "misaligned \(type) access off \(offset) size \(size)"
+            case .invalidRegisterFill: "invalid size of register fill"
+            case .invalidContextAccess(let offset, let size): "invalid bpf_context access off=\(offset) size=\(size)"
+            case .modifiedContext(let register, let offset):
+                "dereference of modified ctx ptr R\(register) off=\(offset) disallowed"
+            case .variableContextAccess(let offset): "variable ctx access var_off=\(offset) disallowed"
+            case .pointerArithmetic(let register, let operation):
+                "R\(register) pointer arithmetic with \(operation) operator prohibited"
+            case .pointerArithmetic32(let register): "R\(register) 32-bit pointer arithmetic prohibited"
+            case .pointerArithmeticOnNullable(let register, let type):
+                "R\(register) pointer arithmetic on \(type) prohibited, null-check it first"
+            case .pointerArithmeticOn(let register, let type): "R\(register) pointer arithmetic on \(type) prohibited"
+            case .mapValueAccess(let valueSize, let offset, let size):
+                "invalid access to map value, value_size=\(valueSize) off=\(offset) size=\(size)"
+            case .memoryAccess(let kind, let size, let offset, let accessSize):
+                "invalid access to \(kind), mem_size=\(size) off=\(offset) size=\(accessSize)"
+            case .minValueOutOfRange(let register): "R\(register) min value is outside of the allowed memory range"
+            case .unboundedAccess(let register):
+                "R\(register) unbounded memory access, make sure to bounds check any such access"
+            case .negativeMinimum(let register):
+                "R\(register) min value is negative, either use unsigned or 'var &= const'"
+            case .packetAccess(let offset, let size, let register, let pointer):
+                "invalid access to packet, off=\(offset) size=\(size), R\(register)(\(pointer))"
+            case .argumentType(let register, let actual, let expected):
+                "R\(register) type=\(actual) expected=\(expected)"
+            case .uninitializedStackRead(let register, let offset, let size):
+                "invalid read from stack R\(register) off \(offset)+0 size \(size)"
+            case .sizeNotConstant(let register): "R\(register) is not a known constant"
+            case .invalidZeroSize(let register): "R\(register) invalid zero-sized read"
+            case .unreleasedReference(let id, let instruction): "Unreleased reference id=\(id) alloc_insn=\(instruction)"
+            case .notReferenced(let register):
+                "R\(register) must be referenced when passed to release function"
+            case .pointerLeak(let register, let into): "R\(register) leaks addr \(into)"
+            case .readOnlyAccess(let detail): detail
+            case .hookArgumentAlignment(let function, let offset):
+                "func '\(function)' offset \(offset) is not multiple of 8"
+            case .hookArgumentMissing(let function, let index): "func '\(function)' doesn't have \(index)-th argument"
+            case .hookPointerSize(let function, let size): "func '\(function)' size \(size) must be 8"
+            case .hookStructAccess(let type, let offset, let size):
+                "access beyond struct \(type) at off \(offset) size \(size)"
+            case .pointerComparison(let register): "R\(register) pointer comparison prohibited"
+            case .invalidStore(let detail): detail
+            case .tooLarge(let processed): "BPF program is too large. Processed \(processed) insn"
+            case .tooComplex: "BPF program is too complex"
+            }
+        }
+    }
+}
