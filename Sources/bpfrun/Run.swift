@@ -33,11 +33,7 @@ struct Run: ParsableCommand {
     @Option(help: "Context as comma-separated u64 argument slots (decimal, 0x hex, or negative), e.g. 3,0x10,-1.")
     var ctxArgs: String?
 
-    @Option(help: "Resolve CO-RE relocations against the BTF of this file (an object, or raw BTF) instead of the object's own.")
-    var targetBTF: String?
-
-    @Option(help: "Read __kconfig CONFIG_* values from this kernel configuration (the text of a .config); without it, weak ones read 0.")
-    var kconfig: String?
+    @OptionGroup var loading: ObjectLoading
 
     @Flag(help: "Run without verifying, in checked mode: every memory access, register read and helper argument is checked and an instruction budget stops runaway loops.")
     var checked = false
@@ -107,25 +103,10 @@ struct Run: ParsableCommand {
     private func runObject(memory: [UInt8]) throws {
         let object = try InputFiles.object(at: file)
         let name = try ProgramChoice.name(prog, in: object, file: file)
-        let target = try targetBTF.map { try InputFiles.btf(at: $0).btf }
         let host = try hostBTF.map { try InputFiles.btf(at: $0).btf }
-        let loaded: LoadedObject
+        let loaded = try loading.load(object, programs: [name], file: file)
         let program: LoadedProgram
-        let kernelConfig = try kconfig.map { path in
-            do {
-                return try KernelConfig(parsing: String(decoding: try InputFiles.bytes(at: path), as: UTF8.self))
-            } catch let error as KernelConfigError {
-                throw CommandError("\(path): \(error)")
-            }
-        } ?? KernelConfig()
-        do {
-            loaded = try LoadedObject(object, kernelConfig: kernelConfig)
-            // Only this program and what it references: the object's other programs do not matter.
-            try loaded.load(programs: [name], targetBTF: target)
-            program = try loaded.program(named: name)
-        } catch {
-            throw CommandError("\(file): \(error)")
-        }
+        do { program = try loaded.program(named: name) } catch { throw CommandError("\(file): \(error)") }
         var verified: VerifiedProgram? = nil
         if !checked {
             do {
