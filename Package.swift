@@ -62,6 +62,7 @@ let package = Package(
         .testTarget(name: "bpfrunTests", dependencies: ["bpfrun", "TestSupport"], exclude: ["Objects"]),
         // The compatibility suite: progs/compat's libbpf-tool-style objects inspected, dumped and
         // printed through bpfrun against bpftool, and run through the library.
-        .testTarget(name: "CompatTests", dependencies: ["BPFVM", "TestSupport", "bpfrun"], exclude: ["Programs"]),
+        .testTarget(name: "CompatTests", dependencies: ["BPFVM", "Verifier", "TestSupport", "bpfrun"],
+                    exclude: ["Programs"]),
     ]
 )

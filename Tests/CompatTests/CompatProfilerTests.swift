@@ -112,8 +112,7 @@ struct CompatProfilerTests {
         let context = ExecutionContext(cgroup: Cgroup(path: "/svc/web", id: 0))
         let object = try CompatSuite.load("cgroup_execs", context: context)
         let program = try object.program(named: "count_exec")
-        var memory = [UInt8](repeating: 0, count: 16)
-        func run() throws { _ = try memory.withUnsafeMutableBytes { try program.run(memory: $0, checked: checked) } }
+        func run() throws { _ = try program.suiteRun(context: [UInt8](repeating: 0, count: 16), checked: checked) }
         try run()
         let cgroups = try #require(object.map(named: "cgroup_map"))
         try cgroups.setCgroup("/svc", at: 0)

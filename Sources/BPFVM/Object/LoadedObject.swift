@@ -189,6 +189,9 @@ public final class LoadedObject: @unchecked Sendable {
             }
         }
         programs = object.programs.compactMap { entry in all.first { $0.name == entry.name } }
+        // As libbpf, read-only global data (`.rodata*`, `.kconfig`) is frozen once programs are loaded: what the
+        // verifier reads from it (constant strings) stays true.
+        for data in object.globalData where data.isReadOnly { map(named: data.mapName)?.freeze() }
         isLoaded = true
     }
 
