@@ -430,6 +430,35 @@ func mapHostInterfaceChecksLengths(type: MapType) throws {
     #expect(Map.currentThreadSlot == slot)
 }
 
+@Test("threads that claim per-thread slots at the same moment get distinct slots, each keeping its own")
+func mapPerThreadSlotsClaimedTogether() {
+    let count = 16
+    let start = DispatchSemaphore(value: 0)
+    let claimed = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    let slots = Mutex<[Int: Int]>([:])
+    let group = DispatchGroup()
+    for index in 0..<count {
+        group.enter()
+        Thread {
+            start.wait()
+            let slot = Map.currentThreadSlot
+            slots.withLock { $0[index] = slot }
+            claimed.signal()
+            release.wait()  // every thread holds its slot until all have one
+            slots.withLock { if Map.currentThreadSlot != slot { $0[index] = -1 } }
+            group.leave()
+        }.start()
+    }
+    for _ in 0..<count { start.signal() }
+    for _ in 0..<count { claimed.wait() }
+    for _ in 0..<count { release.signal() }
+    group.wait()
+    let taken = slots.withLock { $0 }
+    #expect(taken.count == count && Set(taken.values).count == count, "\(taken)")
+    #expect(taken.values.allSatisfy { $0 >= 0 && $0 < Map.threadSlotCount })
+}
+
 @Test func mapPerThreadArrayIsolatesThreads() throws {
     let map = try makeMap(.perThreadArray, entries: 2)
     let firstWrote = DispatchSemaphore(value: 0)
