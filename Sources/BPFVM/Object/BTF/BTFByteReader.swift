@@ -37,6 +37,7 @@ struct BTFByteReader: Sendable {
 
     /// Member `index` of a STRUCT or UNION whose components start at `data`: name offset, type, and the offset
     /// word read as `kind_flag` says (bit offset in the low 24 bits and bitfield size in the high 8, or all bits).
+    @inline(__always)
     func member(data: Int, index: Int, kindFlag: Bool) -> BTFRawMember {
         let base = data + index * 12
         let word = u32(base + 8)
@@ -56,11 +57,13 @@ struct BTFByteReader: Sendable {
     }
 
     /// Parameter `index` of a FUNC_PROTO: name offset and type.
+    @inline(__always)
     func parameter(data: Int, index: Int) -> (nameOffset: UInt32, type: UInt32) {
         (u32(data + index * 8), u32(data + index * 8 + 4))
     }
 
     /// Entry `index` of a DATASEC: the VAR or FUNC, its offset and size.
+    @inline(__always)
     func entry(data: Int, index: Int) -> (type: UInt32, offset: Int, size: Int) {
         let base = data + index * 12
         return (u32(base), Int(u32(base + 4)), Int(u32(base + 8)))

@@ -25,6 +25,10 @@ final class BTFTypeDecoder {
     func checkAll(start: Int, length: Int) throws(BTFError) -> (offsets: [UInt32], codes: [BTFKind.Code]) {
         var offsets: [UInt32] = [0]
         var codes: [BTFKind.Code] = [.void]
+        // Every record takes at least 12 bytes: reserving for that many never reallocates, and only the
+        // pages actually written are touched.
+        offsets.reserveCapacity(length / 12 + 1)
+        codes.reserveCapacity(length / 12 + 1)
         var cursor = start
         let end = start + length
         while cursor < end {
