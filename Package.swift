@@ -45,8 +45,15 @@ let package = Package(
                 "CSystemShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            // Release builds link the Swift runtime and libraries statically: a command starts in half the time
+            // (no shared-library loading and binding) and with less memory. (The command's own imports compile
+            // against the static libraries too, so that they name everything those need.)
+            swiftSettings: [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))],
             // Exported symbols let `run` name the frames of the stack traces programs take.
-            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic"])]
+            linkerSettings: [
+                .unsafeFlags(["-Xlinker", "--export-dynamic"]),
+                .unsafeFlags(["-static-stdlib"], .when(configuration: .release)),
+            ]
         ),
         // What several test targets share: scoped temporary folders, objects compiled once per source.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
