@@ -21,8 +21,9 @@ struct CompatVerificationTests {
     /// lower instruction limit, which it reaches all the same (a debug build takes minutes for 10^6).
     static func verdict(_ path: String) throws -> Result<VerifiedProgram, VerifierError> {
         let parts = path.split(separator: "/").map(String.init)
+        let kernel: BTF = try #require(CompatSuite.newKernel, "the compat target kernels are not built")
         let object = try LoadedObject(CompatSuite.object(parts[0]))
-        try object.load(programs: [parts[1]], targetBTF: try #require(CompatSuite.newKernel))
+        try object.load(programs: [parts[1]], targetBTF: kernel)
         let program = try object.program(named: parts[1])
         let limit = CompatSuite.verifierRefusals[path]?.contains("too large") == true ? 20_000 : 1_000_000
         return Result { () throws(VerifierError) in
