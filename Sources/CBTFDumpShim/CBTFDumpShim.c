@@ -130,7 +130,15 @@ static void format_simply(struct output_buffer *buffer, const char *format, va_l
             continue;
         }
         if (*p == 's') {
-            for (const char *string = va_arg(arguments, const char *); *string; string++) put(&cursor, *string);
+            // Names and prefixes: copied whole where they fit (the usual case), else byte by byte across a flush.
+            const char *string = va_arg(arguments, const char *);
+            size_t length = strlen(string);
+            if (length <= (size_t)(cursor.end - cursor.at)) {
+                memcpy(cursor.at, string, length);
+                cursor.at += length;
+            } else {
+                for (; *string; string++) put(&cursor, *string);
+            }
             continue;
         }
         if (*p == 'c') {

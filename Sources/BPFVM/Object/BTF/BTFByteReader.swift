@@ -18,9 +18,7 @@ struct BTFByteReader: Sendable {
 
     @inline(__always)
     func u32(_ offset: Int) -> UInt32 {
-        guard offset >= 0, offset <= bytes.count - 4 else { return 0 }
-        let value = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }
-        return isBigEndian ? UInt32(bigEndian: value) : UInt32(littleEndian: value)
+        bytes.withUnsafeBytes { BTFBorrowedReader(bytes: $0, isBigEndian: isBigEndian).u32(offset) }
     }
 
     /// The byte order a BTF or BTF.ext magic reveals, or nil if `magic` bytes are not `0xeb9f`.
@@ -32,9 +30,41 @@ struct BTFByteReader: Sendable {
         default: return nil
         }
     }
+}
 
-    // MARK: Stored components (the one place their layout is written down)
+/// A STRUCT or UNION member as stored, without its name's text.
+struct BTFRawMember {
+    let nameOffset: UInt32
+    let type: UInt32
+    let bitOffset: Int
+    let bitfieldSize: Int
+}
 
+/// Reads 32-bit words of BTF data in its byte order; what the readers of stored records share.
+protocol BTFWordReader {
+    /// The word at `offset`, or 0 past the end (callers check lengths first).
+    func u32(_ offset: Int) -> UInt32
+}
+
+extension BTFByteReader: BTFWordReader {}
+
+/// BTF data borrowed for the duration of one pass over it (the decoder's checks): the same reads as
+/// ``BTFByteReader`` without a reference to count each time a record is read.
+struct BTFBorrowedReader: BTFWordReader {
+    let bytes: UnsafeRawBufferPointer
+    let isBigEndian: Bool
+
+    @inline(__always)
+    func u32(_ offset: Int) -> UInt32 {
+        guard offset >= 0, offset <= bytes.count - 4 else { return 0 }
+        let value = bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+        return isBigEndian ? UInt32(bigEndian: value) : UInt32(littleEndian: value)
+    }
+}
+
+// MARK: Stored components (the one place their layout is written down)
+
+extension BTFWordReader {
     /// Member `index` of a STRUCT or UNION whose components start at `data`: name offset, type, and the offset
     /// word read as `kind_flag` says (bit offset in the low 24 bits and bitfield size in the high 8, or all bits).
     @inline(__always)
@@ -68,12 +98,4 @@ struct BTFByteReader: Sendable {
         let base = data + index * 12
         return (u32(base), Int(u32(base + 4)), Int(u32(base + 8)))
     }
-}
-
-/// A STRUCT or UNION member as stored, without its name's text.
-struct BTFRawMember {
-    let nameOffset: UInt32
-    let type: UInt32
-    let bitOffset: Int
-    let bitfieldSize: Int
 }
