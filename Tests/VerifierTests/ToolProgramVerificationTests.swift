@@ -163,39 +163,32 @@ struct ToolProgramVerificationTests {
         Case(name: "get_current_cgroup_id", source: "    call 80\n    exit\n", rejection: nil),
         Case(name: "ktime_get_coarse_ns", source: "    call 160\n    exit\n", rejection: nil),
         // bpf_map_lookup_percpu_elem(map, key, cpu): a value or NULL.
-        Case(name: "map_lookup_percpu_elem, checked", source: """
-                 stw [%r10-4], 0
-                 mov %r2, %r10
-                 add %r2, -4
-                 lddw %r1, map_idx 3
-                 mov %r3, 1
-                 call 195
+        Case(name: "map_lookup_percpu_elem, checked", source: percpuLookup + """
                  jeq %r0, 0, +1
                  ldxdw %r0, [%r0+0]
                  exit
              """, rejection: nil),
-        Case(name: "map_lookup_percpu_elem, not checked", source: """
-                 stw [%r10-4], 0
-                 mov %r2, %r10
-                 add %r2, -4
-                 lddw %r1, map_idx 3
-                 mov %r3, 1
-                 call 195
+        Case(name: "map_lookup_percpu_elem, not checked", source: percpuLookup + """
                  ldxdw %r0, [%r0+0]
                  exit
              """, rejection: "R0 invalid mem access 'map_value_or_null'"),
-        Case(name: "map_lookup_percpu_elem, past the value", source: """
-                 stw [%r10-4], 0
-                 mov %r2, %r10
-                 add %r2, -4
-                 lddw %r1, map_idx 3
-                 mov %r3, 1
-                 call 195
+        Case(name: "map_lookup_percpu_elem, past the value", source: percpuLookup + """
                  jeq %r0, 0, +1
                  ldxdw %r0, [%r0+8]
                  exit
              """, rejection: "invalid access to map value, value_size=8 off=8 size=8"),
     ]
+
+    /// Looks up key 0 of CPU 1's copy of the per-CPU array (map 3) into r0.
+    static let percpuLookup = """
+            stw [%r10-4], 0
+            mov %r2, %r10
+            add %r2, -4
+            lddw %r1, map_idx 3
+            mov %r3, 1
+            call 195
+
+        """
 
     @Test("helper prototypes: the arguments tools pass are accepted, wrong ones refused", arguments: helperCases)
     func helpers(_ testCase: Case) throws {
@@ -253,16 +246,7 @@ struct ToolProgramVerificationTests {
         """
 
     static let mapOfMapsCases: [Case] = [
-        Case(name: "the inner map found is a map for the next lookup", source: outerLookup + """
-                 jeq %r0, 0, out
-                 mov %r1, %r0
-                 mov %r2, %r6
-                 call 1
-                 jeq %r0, 0, out
-                 ldxdw %r0, [%r0+0]
-             out:
-                 exit
-             """, rejection: nil),
+        Case(name: "the inner map found is a map for the next lookup", source: innerRead(at: 0), rejection: nil),
         Case(name: "the inner map before its NULL check", source: outerLookup + """
                  mov %r1, %r0
                  mov %r2, %r6
@@ -280,17 +264,23 @@ struct ToolProgramVerificationTests {
                  mov %r0, 0
                  exit
              """, rejection: "R0 pointer arithmetic on map_ptr prohibited"),
-        Case(name: "an inner value read past the template's value size", source: outerLookup + """
-                 jeq %r0, 0, out
-                 mov %r1, %r0
-                 mov %r2, %r6
-                 call 1
-                 jeq %r0, 0, out
-                 ldxdw %r0, [%r0+8]
-             out:
-                 exit
-             """, rejection: "invalid access to map value, value_size=8 off=8 size=8"),
+        Case(name: "an inner value read past the template's value size", source: innerRead(at: 8),
+             rejection: "invalid access to map value, value_size=8 off=8 size=8"),
     ]
+
+    /// Looks up key 0 in the inner map found under key 0, both checked, and reads 8 bytes at `offset` of the value.
+    static func innerRead(at offset: Int) -> String {
+        outerLookup + """
+                jeq %r0, 0, out
+                mov %r1, %r0
+                mov %r2, %r6
+                call 1
+                jeq %r0, 0, out
+                ldxdw %r0, [%r0+\(offset)]
+            out:
+                exit
+            """
+    }
 
     @Test("a lookup in a map of maps gives a map (or NULL), typed by the inner-map template", arguments: mapOfMapsCases)
     func mapsOfMaps(_ testCase: Case) throws {
