@@ -98,8 +98,8 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
         public var errno: Int32 {
             switch self {
             case .jumpOutOfRange, .jumpIntoLoadImmediate, .unreachable, .fallsOffEnd, .divisionByZero, .unknownHelper,
-                 .poisonedCall, .missingInnerMapTemplate, .unsupportedCall, .unresolvedLoadImmediate, .invalidMapIndex, .callStackTooDeep, .stackTooLarge,
-                 .invalidCallTarget, .infiniteLoop, .returnValue, .returnUnknown, .hookNotFound, .invalidHook:
+                 .poisonedCall, .missingInnerMapTemplate, .unsupportedCall, .unresolvedLoadImmediate, .invalidMapIndex,
+                 .callStackTooDeep, .stackTooLarge, .invalidCallTarget, .infiniteLoop, .returnValue, .returnUnknown, .hookNotFound, .invalidHook:
                 22
             case .tooLarge, .tooComplex:
                 7

@@ -287,6 +287,17 @@ struct ToolProgramVerificationTests {
         try check(testCase)
     }
 
+    @Test("a map of maps without an inner-map template is refused: nothing would type what its lookups find")
+    func mapOfMapsWithoutTemplate() throws {
+        var maps = Self.maps
+        maps[4] = MapDefinition(name: "outer", type: .hashOfMaps, keySize: 4, valueSize: 4, maxEntries: 2)
+        let program = try Program(instructions: Assembler.assemble(Self.innerRead(at: 0)))
+        let error = #expect(throws: VerifierError.self) {
+            try Verifier().verify(program, in: VerificationEnvironment(kind: .testRun(type: "kprobe"), maps: maps))
+        }
+        #expect(error?.message == "map 'outer' holds maps but has no inner map template" && error?.errno == 22)
+    }
+
     static let coreReason = "CO-RE relocation #0 <byte_off> [3] struct task.state (0:1 @ offset 8): the target BTF has no such field"
     static let kfuncReason = "weak kfunc 'bpf_rcu_read_lock' is not resolved: this runtime has no kernel functions"
 
