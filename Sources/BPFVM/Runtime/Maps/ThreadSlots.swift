@@ -11,7 +11,7 @@ import Glibc
 /// all are taken, further threads share slots round-robin (see ``Map`` for what that means).
 ///
 /// The slots taken are bits of atomic words, claimed with a compare-and-exchange that acquires
-/// and given back with a store that releases: a thread that inherits a slot sees everything the
+/// and given back with an atomic AND that releases: a thread that inherits a slot sees everything the
 /// slot's previous owner wrote there. (A lock would do as well, but `Synchronization.Mutex`
 /// waits in code the thread sanitizer cannot see, so it took the contended hand-over of a
 /// mutex for a race.)
