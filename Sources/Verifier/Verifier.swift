@@ -27,7 +27,7 @@ public struct Verifier: Sendable {
             let structure = try ProgramStructure(program, environment: environment)
             let run = Analyzer(program: program, structure: structure, environment: environment, options: options)
             analyzer = run
-            run.log.maps = environment.maps
+            run.log.maps = run.maps.definitions
             if case .hookArguments(let hook) = environment.context {
                 run.log.hostTypeName = { hook.btf.type($0)?.name ?? "" }
             }

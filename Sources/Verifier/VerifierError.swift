@@ -39,6 +39,9 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
         case fallsOffEnd
         case divisionByZero
         case unknownHelper(Int32)
+        /// A call the loader poisoned (`PoisonedInstruction`), with why, reached by a path.
+        case poisonedCall(Int32, String)
+        case missingInnerMapTemplate(String)
         case unsupportedCall(String)
         case unresolvedLoadImmediate
         case invalidMapIndex(Int)
@@ -83,6 +86,8 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
         case notReferenced(register: Int)
         case pointerLeak(register: Int, into: String)
         case readOnlyAccess(String)
+        /// A string argument that is not a NUL-terminated string in a frozen read-only map.
+        case constantString(String)
         case hookArgumentAlignment(function: String, offset: Int64)
         case hookArgumentMissing(function: String, index: Int64)
         case hookPointerSize(function: String, size: Int)
@@ -95,8 +100,9 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
         public var errno: Int32 {
             switch self {
             case .jumpOutOfRange, .jumpIntoLoadImmediate, .unreachable, .fallsOffEnd, .divisionByZero, .unknownHelper,
-                 .unsupportedCall, .unresolvedLoadImmediate, .invalidMapIndex, .callStackTooDeep, .stackTooLarge,
-                 .invalidCallTarget, .infiniteLoop, .returnValue, .callbackReturnNotScalar, .hookNotFound, .invalidHook:
+                 .poisonedCall, .missingInnerMapTemplate, .unsupportedCall, .unresolvedLoadImmediate, .invalidMapIndex,
+                 .callStackTooDeep, .stackTooLarge, .invalidCallTarget, .infiniteLoop, .returnValue, .callbackReturnNotScalar,
+                 .hookNotFound, .invalidHook:
                 22
             case .tooLarge, .tooComplex:
                 7
@@ -118,6 +124,8 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
                 } else {
                     "invalid func unknown#\(id)"
                 }
+            case .poisonedCall(let id, let reason): "invalid func unknown#\(id): the loader poisoned this call: \(reason)"
+            case .missingInnerMapTemplate(let name): "map '\(name)' holds maps but has no inner map template"
             case .unsupportedCall(let what): "\(what) is not supported"
             case .unresolvedLoadImmediate: "unrecognized bpf_ld_imm64 insn"
             case .invalidMapIndex(let index): "map index \(index) is not a map of the program"
@@ -176,6 +184,7 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
                 "R\(register) must be referenced when passed to release function"
             case .pointerLeak(let register, let into): "R\(register) leaks addr \(into)"
             case .readOnlyAccess(let detail): detail
+            case .constantString(let detail): detail
             case .hookArgumentAlignment(let function, let offset):
                 "func '\(function)' offset \(offset) is not multiple of 8"
             case .hookArgumentMissing(let function, let index): "func '\(function)' doesn't have \(index)-th argument"

@@ -5,7 +5,11 @@ extension Analyzer {
     func helperCall(_ id: Int32, _ state: inout AbstractState, forks: inout [AbstractState], at pc: Int)
         throws(VerifierError) -> Bool
     {
-        guard let helper = environment.helpers[id] else { throw VerifierError(.unknownHelper(id), at: pc) }
+        guard let helper = environment.helpers[id] else {
+            // A call the loader poisoned (an unresolved CO-RE relocation or weak kfunc) fails where a path reaches it.
+            let poisoned = program.metadata.poisonReason(at: pc).map { VerifierError.Reason.poisonedCall(id, $0) }
+            throw VerifierError(poisoned ?? .unknownHelper(id), at: pc)
+        }
         var map: Int? = nil
         var memory: (register: Int, value: Value, writes: Bool)? = nil
         var released: UInt32? = nil
@@ -23,9 +27,9 @@ extension Analyzer {
             case .scalar:
                 guard value.isScalar else { throw expect("scalar") }
             case .mapPointer:
-                guard case .map(let index)? = value.pointerKind else { throw expect("map_ptr") }
-                let mapType = environment.maps[index].type.rawValue
-                if helper.operation == .tailCall && environment.maps[index].type != .programArray {
+                guard case .map(let index)? = value.pointerKind, !value.maybeNull else { throw expect("map_ptr") }
+                let mapType = maps[index].type.rawValue
+                if helper.operation == .tailCall && maps[index].type != .programArray {
                     throw VerifierError(.invalidStore("expected prog array map for tail call"), at: pc)
                 }
                 guard MapCompatibility.allows(helper: id, mapType: mapType) else {
@@ -34,7 +38,7 @@ extension Analyzer {
                 map = index
             case .mapKey, .mapValue, .uninitializedMapValue:
                 guard let map else { throw expect("map_ptr") }
-                let definition = environment.maps[map]
+                let definition = maps[map]
                 let size = argument == .mapKey ? definition.keySize : definition.valueSize
                 if argument == .mapKey { key = value }
                 try checkMemoryArgument(register: register, value, size: size, writes: argument == .uninitializedMapValue,
@@ -70,9 +74,7 @@ extension Analyzer {
                 }
                 released = value.reference
             case .constantString:
-                guard case .mapValue(let index)? = value.pointerKind, !value.maybeNull, value.scalar.isConstant,
-                      value.offset >= 0, value.offset < Int64(environment.maps[index].valueSize)
-                else { throw expect("const_str") }
+                try checkConstantString(register: register, value, at: pc)
             }
         }
 
@@ -122,7 +124,7 @@ extension Analyzer {
     /// Whether a lookup of `key` in array map `map` cannot miss: a constant key below
     /// `max_entries` (the kernel's constant map keys).
     private func isPresent(_ key: Value?, in map: Int, _ state: AbstractState) -> Bool {
-        let definition = environment.maps[map]
+        let definition = maps[map]
         guard definition.type == .array || definition.type == .perThreadArray, let key,
               [1, 2, 4, 8].contains(definition.keySize) else { return false }
         var copy = state
@@ -139,7 +141,9 @@ extension Analyzer {
         case .integer:
             result = .unknownScalar
         case .mapValueOrNull:
-            result = Value(type: .pointer(.mapValue(map!)), scalar: .constant(0), id: present ? 0 : state.freshID(),
+            // A map of maps holds maps: what a lookup finds is an inner map, a map argument for helpers.
+            let kind: PointerKind = maps.innerMap(of: map!).map { .map($0) } ?? .mapValue(map!)
+            result = Value(type: .pointer(kind), scalar: .constant(0), id: present ? 0 : state.freshID(),
                            maybeNull: !present)
         case .ringBufferMemoryOrNull:
             let size = Int64(bitPattern: state[2].scalar.constantValue ?? 0)
@@ -151,6 +155,27 @@ extension Analyzer {
         }
         for register in 1...5 { state[register] = .uninitialized }
         state[0] = result
+    }
+
+    /// Checks that `value` (argument `register`) points into the value of a frozen read-only map,
+    /// at a constant offset, where a NUL ends the string before the value does (`check_reg_const_str`).
+    private func checkConstantString(register: Int, _ value: Value, at pc: Int) throws(VerifierError) {
+        guard case .mapValue(let index)? = value.pointerKind, !value.maybeNull else {
+            throw VerifierError(.argumentType(register: register, actual: value.typeName, expected: "map_value"), at: pc)
+        }
+        guard let bytes = environment.frozenValues[index] else {
+            throw VerifierError(.constantString("R\(register) does not point to a readonly map'"), at: pc)
+        }
+        guard let variable = value.scalar.constantValue else {
+            throw VerifierError(.constantString("R\(register) is not a constant address'"), at: pc)
+        }
+        let offset = value.offset + Int64(bitPattern: variable)
+        guard offset >= 0, offset < Int64(bytes.count) else {
+            throw VerifierError(.mapValueAccess(valueSize: bytes.count, offset: offset, size: 1), at: pc)
+        }
+        guard bytes[Int(offset)...].contains(0) else {
+            throw VerifierError(.constantString("string is not zero-terminated"), at: pc)
+        }
     }
 
     /// Checks that `value` (argument `register`) points to `size` bytes the helper may read

@@ -50,7 +50,7 @@ extension Analyzer {
         case .context:
             return try contextAccess(base, register: register, offset: offset, size: size, kind, &state, at: pc)
         case .mapValue(let map):
-            let definition = environment.maps[map]
+            let definition = maps[map]
             if kind.writes && definition.flags & Self.readOnlyProgramFlag != 0 {
                 throw VerifierError(.readOnlyAccess("write into map forbidden, value_size=\(definition.valueSize) off=\(base.offset + offset) size=\(size)"), at: pc)
             }

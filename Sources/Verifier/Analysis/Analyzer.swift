@@ -8,6 +8,8 @@ final class Analyzer {
     let program: Program
     let structure: ProgramStructure
     let environment: VerificationEnvironment
+    /// The environment's maps and the inner-map templates of its maps of maps.
+    let maps: ReachableMaps
     let options: VerifierOptions
     var log: VerifierLog
 
@@ -30,6 +32,7 @@ final class Analyzer {
         self.program = program
         self.structure = structure
         self.environment = environment
+        self.maps = ReachableMaps(environment.maps)
         self.options = options
         self.log = VerifierLog(level: options.logLevel, program: program, helpers: environment.helpers)
         self.stackDepth = Array(repeating: 0, count: structure.functionStarts.count)
