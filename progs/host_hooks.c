@@ -16,3 +16,7 @@ HOOK_PROTOTYPE(int, task_kill, int pid, int sig)
 HOOK_PROTOTYPE(int, buffer_alloc, __u64 size, __u32 flags)
 HOOK_PROTOTYPE(long, net_send, __u32 daddr, __u16 dport, __u32 len)
 HOOK_PROTOTYPE(int, config_set, const char *key, __u32 keylen, __u64 value)
+
+/* Structs reached only through pointer members (file->f_inode) would be forward declarations in
+ * the BTF; one variable of each makes the compiler emit their full layouts. */
+struct inode host_hooks_inode_layout;

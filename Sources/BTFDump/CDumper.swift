@@ -67,8 +67,10 @@ enum CDumper {
     /// line per 8 bytes, so a size field claiming gigabytes would produce gigabytes of text.
     static func unprintableSize(in btf: BTF, limit: Int = 8 << 20) -> UInt32? {
         for id in 1..<UInt32(btf.count) {
+            // Most types are small: only a large size needs a closer look.
             switch btf.kindCode(of: id) {
-            case .int?, .structure?, .union?: break
+            case .int?: guard let size = btf.storedSize(of: id), size > 16 else { continue }
+            case .structure?, .union?: guard let size = btf.storedSize(of: id), size > limit else { continue }
             default: continue
             }
             guard let type = btf.type(id) else { continue }

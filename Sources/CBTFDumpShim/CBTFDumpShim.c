@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +21,8 @@ struct bpfrun_btf_c_dump {
 struct output_buffer {
     char data[1 << 16];
     size_t length;
-    /// Everything written so far, handed on or buffered.
-    size_t total;
+    /// Everything handed on so far.
+    size_t flushed;
     int failed;
     /// Whether the previous callback's format was exactly "(" (a prototype's parameter list).
     int after_open_parenthesis;
@@ -32,26 +34,25 @@ struct output_buffer {
 /// size field claims gigabytes makes libbpf pad it with `long: 64;` lines; stop instead.
 static const size_t maximum_output = (size_t)64 << 20;
 
+/// Hands the buffered text on; past `maximum_output` in all, the dump fails (at most one buffer later).
 static void flush(struct output_buffer *buffer) {
     if (buffer->length == 0) return;
     buffer->write(buffer->context, buffer->data, buffer->length);
+    buffer->flushed += buffer->length;
     buffer->length = 0;
+    if (buffer->flushed > maximum_output) buffer->failed = -EFBIG;
 }
 
-/// Appends `length` bytes; text larger than the buffer goes out directly.
 static void append(struct output_buffer *buffer, const char *text, size_t length) {
-    if (buffer->total + length > maximum_output) {
-        buffer->failed = -EFBIG;
-        return;
+    while (length > 0) {
+        if (buffer->length == sizeof(buffer->data)) flush(buffer);
+        size_t count = sizeof(buffer->data) - buffer->length;
+        if (count > length) count = length;
+        memcpy(buffer->data + buffer->length, text, count);
+        buffer->length += count;
+        text += count;
+        length -= count;
     }
-    buffer->total += length;
-    if (buffer->length + length > sizeof(buffer->data)) flush(buffer);
-    if (length > sizeof(buffer->data)) {
-        buffer->write(buffer->context, text, length);
-        return;
-    }
-    memcpy(buffer->data + buffer->length, text, length);
-    buffer->length += length;
 }
 
 // bpftool 7.1 carries the libbpf of Linux 6.1-stable, whose C dumper differs from libbpf 1.1.2's
@@ -71,18 +72,114 @@ static int rewrite_for_bpftool_7_1(struct output_buffer *buffer, const char *for
     return 0;
 }
 
+/// Whether `format` uses only what `format_simply` formats: text, `%%`, `%s`, `%c`, and `%d`, `%i`, `%u`, `%x`
+/// with the length modifiers `hh`, `h`, `l`, `ll`, `z`, `j`, `t` (no flags, width or precision).
+static int is_simple(const char *format) {
+    for (const char *p = format; *p; p++) {
+        if (*p != '%') continue;
+        p++;
+        if (*p == '%' || *p == 's' || *p == 'c') continue;
+        while (*p == 'h' || *p == 'l' || *p == 'z' || *p == 'j' || *p == 't') p++;
+        if (*p != 'd' && *p != 'i' && *p != 'u' && *p != 'x') return 0;
+    }
+    return 1;
+}
+
+/// Where `format_simply` writes: a cursor into the buffer, kept in locals rather than in the buffer (whose
+/// bytes may alias its length) while a callback's text is written.
+struct cursor {
+    struct output_buffer *buffer;
+    char *at;
+    char *end;
+};
+
+static inline void put(struct cursor *cursor, char character) {
+    if (cursor->at == cursor->end) {
+        cursor->buffer->length = sizeof(cursor->buffer->data);
+        flush(cursor->buffer);
+        cursor->at = cursor->buffer->data;
+    }
+    *cursor->at++ = character;
+}
+
+/// Puts `value` in decimal (or hexadecimal), with a minus sign when `negative`.
+static void put_number(struct cursor *cursor, unsigned long long value, int negative, unsigned base) {
+    char digits[24];
+    size_t at = sizeof(digits);
+    do {
+        digits[--at] = "0123456789abcdef"[value % base];
+        value /= base;
+    } while (value);
+    if (negative) digits[--at] = '-';
+    while (at < sizeof(digits)) put(cursor, digits[at++]);
+}
+
+/// Formats a format `is_simple` accepted as printf would, without printf: libbpf's C dumper calls back
+/// once per fragment of a declaration (hundreds of thousands of times for a kernel's BTF), mostly with a
+/// few bytes of text and names, and printf's set-up per call costs more than the formatting itself.
+static void format_simply(struct output_buffer *buffer, const char *format, va_list arguments) {
+    struct cursor cursor = {buffer, buffer->data + buffer->length, buffer->data + sizeof(buffer->data)};
+    for (const char *p = format; *p; p++) {
+        if (*p != '%') {
+            put(&cursor, *p);
+            continue;
+        }
+        p++;
+        if (*p == '%') {
+            put(&cursor, '%');
+            continue;
+        }
+        if (*p == 's') {
+            // Names and prefixes: copied whole where they fit (the usual case), else byte by byte across a flush.
+            const char *string = va_arg(arguments, const char *);
+            size_t length = strlen(string);
+            if (length <= (size_t)(cursor.end - cursor.at)) {
+                memcpy(cursor.at, string, length);
+                cursor.at += length;
+            } else {
+                for (; *string; string++) put(&cursor, *string);
+            }
+            continue;
+        }
+        if (*p == 'c') {
+            put(&cursor, (char)va_arg(arguments, int));
+            continue;
+        }
+        int longs = 0, shorts = 0, size = 0;  // size: 'z', 'j' or 't'
+        for (; *p == 'h' || *p == 'l' || *p == 'z' || *p == 'j' || *p == 't'; p++) {
+            if (*p == 'l') longs++;
+            else if (*p == 'h') shorts++;
+            else size = *p;
+        }
+        if (*p == 'd' || *p == 'i') {
+            long long value = size == 'z' ? (long long)va_arg(arguments, ssize_t)
+                : size == 'j' ? (long long)va_arg(arguments, intmax_t)
+                : size == 't' ? (long long)va_arg(arguments, ptrdiff_t)
+                : longs >= 2 ? va_arg(arguments, long long)
+                : longs == 1 ? (long long)va_arg(arguments, long) : (long long)va_arg(arguments, int);
+            if (shorts) value = shorts == 1 ? (short)value : (signed char)value;
+            put_number(&cursor, value < 0 ? 0ULL - (unsigned long long)value : (unsigned long long)value,
+                       value < 0, 10);
+        } else {
+            unsigned long long value = size == 'z' ? (unsigned long long)va_arg(arguments, size_t)
+                : size == 'j' ? (unsigned long long)va_arg(arguments, uintmax_t)
+                : size == 't' ? (unsigned long long)va_arg(arguments, ptrdiff_t)
+                : longs >= 2 ? va_arg(arguments, unsigned long long)
+                : longs == 1 ? (unsigned long long)va_arg(arguments, unsigned long)
+                : (unsigned long long)va_arg(arguments, unsigned int);
+            if (shorts) value = shorts == 1 ? (unsigned short)value : (unsigned char)value;
+            put_number(&cursor, value, 0, *p == 'x' ? 16 : 10);
+        }
+    }
+    buffer->length = (size_t)(cursor.at - buffer->data);
+}
+
 static void collect(void *context, const char *format, va_list arguments) {
     struct output_buffer *buffer = context;
     if (buffer->failed) return;
     if (rewrite_for_bpftool_7_1(buffer, format)) return;
-    // Most calls print one piece of text ("%s") or none; format those without vsnprintf.
-    if (strcmp(format, "%s") == 0) {
-        const char *text = va_arg(arguments, const char *);
-        append(buffer, text, strlen(text));
-        return;
-    }
-    if (strchr(format, '%') == NULL) {
-        append(buffer, format, strlen(format));
+    if (is_simple(format)) {
+        format_simply(buffer, format, arguments);
         return;
     }
     size_t room = sizeof(buffer->data) - buffer->length;
@@ -95,13 +192,7 @@ static void collect(void *context, const char *format, va_list arguments) {
         return;
     }
     if ((size_t)needed < room) {
-        // Written in place; count it as append would.
-        if (buffer->total + (size_t)needed > maximum_output) {
-            buffer->failed = -EFBIG;
-            return;
-        }
-        buffer->total += (size_t)needed;
-        buffer->length += (size_t)needed;
+        buffer->length += (size_t)needed;  // written in place
         return;
     }
     char *text = malloc((size_t)needed + 1);
@@ -165,7 +256,7 @@ int bpfrun_btf_c_dump_run(struct bpfrun_btf_c_dump *dump, bpfrun_btf_dump_write 
     struct output_buffer *buffer = malloc(sizeof(*buffer));
     if (!buffer) return -ENOMEM;
     buffer->length = 0;
-    buffer->total = 0;
+    buffer->flushed = 0;
     buffer->failed = 0;
     buffer->after_open_parenthesis = 0;
     buffer->write = write;

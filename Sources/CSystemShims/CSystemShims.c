@@ -6,6 +6,8 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <dlfcn.h>
+#include <unwind.h>
 
 int32_t bpf_shim_gettid(void) { return (int32_t)syscall(SYS_gettid); }
 
@@ -25,4 +27,38 @@ uint64_t bpf_shim_random_seed(void) {
     uint64_t seed = 0;
     if (getrandom(&seed, sizeof seed, 0) != sizeof seed) return 0;
     return seed;
+}
+
+struct stack_walk {
+    uint64_t *frames;
+    int32_t capacity;
+    int32_t count;
+    uint64_t boundary;
+};
+
+static _Unwind_Reason_Code record_frame(struct _Unwind_Context *context, void *argument) {
+    struct stack_walk *walk = argument;
+    if ((uint64_t)_Unwind_GetCFA(context) <= walk->boundary) return _URC_NO_REASON;
+    if (walk->count == walk->capacity) return _URC_END_OF_STACK;
+    uint64_t ip = (uint64_t)_Unwind_GetIP(context);
+    if (ip == 0) return _URC_END_OF_STACK;
+    walk->frames[walk->count++] = ip;
+    return _URC_NO_REASON;
+}
+
+int32_t bpf_shim_user_stack(uint64_t *frames, int32_t capacity, uint64_t boundary) {
+    struct stack_walk walk = {.frames = frames, .capacity = capacity, .count = 0, .boundary = boundary};
+    _Unwind_Backtrace(record_frame, &walk);
+    return walk.count;
+}
+
+int32_t bpf_shim_symbol(uint64_t address, const char **symbol, uint64_t *symbolStart, const char **module,
+                        uint64_t *moduleBase) {
+    Dl_info info;
+    if (dladdr((const void *)(uintptr_t)address, &info) == 0) return 0;
+    *symbol = info.dli_sname;
+    *symbolStart = (uint64_t)(uintptr_t)info.dli_saddr;
+    *module = info.dli_fname;
+    *moduleBase = (uint64_t)(uintptr_t)info.dli_fbase;
+    return 1;
 }

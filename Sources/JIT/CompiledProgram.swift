@@ -113,7 +113,10 @@ public final class CompiledProgram: @unchecked Sendable {
         precondition(arguments.count <= 5, "a BPF program takes at most five arguments (r1-r5)")
         func argument(_ index: Int) -> UInt64 { index < arguments.count ? arguments[index] : 0 }
         let source = tailCalls.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) }
-        var run = JITRun(context: context ?? executionContext, tailCallSource: source)
+        // Frames whose stack lies above this local are the host's, as in the interpreter.
+        var marker: UInt8 = 0
+        let stackBoundary = withUnsafeMutablePointer(to: &marker) { UInt64(UInt(bitPattern: $0)) }
+        var run = JITRun(context: context ?? executionContext, tailCallSource: source, stackBoundary: stackBoundary)
         let result = withExtendedLifetime(self) {
             withUnsafeMutablePointer(to: &run) { pointer in
                 entry(argument(0), argument(1), argument(2), argument(3), argument(4), UnsafeMutableRawPointer(pointer))

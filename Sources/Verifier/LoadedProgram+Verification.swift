@@ -2,9 +2,10 @@ import BPFVM
 
 extension LoadedProgram {
     /// What the program is verified against: its kind, its maps (in the order its `lddw`
-    /// instructions name them), the helpers it was bound to, and its context: an `xdp_md` for
-    /// xdp, the hook's argument slots typed by `hostBTF` for hook kinds, else `contextSize`
-    /// bytes of memory with their length in r2 (as `testRun` gives them).
+    /// instructions name them) with the values of those that are frozen and read-only to
+    /// programs, the helpers it was bound to, and its context: an `xdp_md` for xdp, the hook's
+    /// argument slots typed by `hostBTF` for hook kinds, else `contextSize` bytes of memory
+    /// with their length in r2 (as `testRun` gives them).
     public func verificationEnvironment(contextSize: Int, hostBTF: BTF?) throws(VerifierError) -> VerificationEnvironment {
         let context: ContextLayout
         if let hook = kind.hook {
@@ -17,7 +18,14 @@ extension LoadedProgram {
         } else {
             context = .memory(size: contextSize, lengthInR2: true)
         }
-        return VerificationEnvironment(kind: kind, context: context, maps: maps.map(\.definition), helpers: helpers)
+        var frozenValues: [Int: [UInt8]] = [:]
+        for (index, map) in maps.enumerated() where map.isFrozen && map.isReadOnlyForPrograms
+            && map.definition.type == .array && map.definition.maxEntries == 1
+        {
+            frozenValues[index] = map.lookup([0, 0, 0, 0])
+        }
+        return VerificationEnvironment(kind: kind, context: context, maps: maps.map(\.definition), helpers: helpers,
+                                       frozenValues: frozenValues)
     }
 
     /// Verifies the program: a `VerifiedProgram` that may run unchecked, or why not.

@@ -27,7 +27,7 @@ public struct Verifier: Sendable {
             let structure = try ProgramStructure(program, environment: environment)
             let run = Analyzer(program: program, structure: structure, environment: environment, options: options)
             analyzer = run
-            run.log.maps = environment.maps
+            run.log.maps = run.maps.definitions
             if case .hookArguments(let hook) = environment.context {
                 run.log.hostTypeName = { hook.btf.type($0)?.name ?? "" }
             }
@@ -71,21 +71,31 @@ public struct Verifier: Sendable {
             }
             if let target { callees[caller].insert(structure.functionOfSlot[target]) }
         }
-        var deepest = [Int?](repeating: nil, count: depths.count)
-        func chain(_ function: Int, _ visiting: inout Set<Int>) -> Int {
+        // The deepest chain from each function: its stack total and how many frames it has.
+        var deepest = [(total: Int, frames: Int)?](repeating: nil, count: depths.count)
+        func chain(_ function: Int, _ visiting: inout [Int]) throws(VerifierError) -> (total: Int, frames: Int) {
             if let known = deepest[function] { return known }
-            if visiting.contains(function) { return Int.max / 4 }
-            visiting.insert(function)
-            let below = callees[function].map { chain($0, &visiting) }.max() ?? 0
-            visiting.remove(function)
-            let total = depths[function] + below
-            deepest[function] = total
-            return total
+            // A call back into a function of the chain is recursion: the chain has no bound.
+            if visiting.contains(function) || visiting.count >= Interpreter.maximumCallDepth {
+                throw VerifierError(.callStackTooDeep(frames: Interpreter.maximumCallDepth + 1), at: nil)
+            }
+            visiting.append(function)
+            var below = (total: 0, frames: 0)
+            for callee in callees[function] {
+                let result = try chain(callee, &visiting)
+                if result.total > below.total || (result.total == below.total && result.frames > below.frames) {
+                    below = result
+                }
+            }
+            visiting.removeLast()
+            let result = (total: depths[function] + below.total, frames: below.frames + 1)
+            deepest[function] = result
+            return result
         }
-        var visiting: Set<Int> = []
-        let total = chain(0, &visiting)
+        var visiting: [Int] = []
+        let (total, frames) = try chain(0, &visiting)
         if total > Interpreter.stackFrameSize {
-            throw VerifierError(.stackTooLarge(depth: total), at: nil)
+            throw VerifierError(.stackTooLarge(calls: frames, depth: total), at: nil)
         }
         return depths
     }

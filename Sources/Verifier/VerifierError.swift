@@ -39,25 +39,30 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
         case fallsOffEnd
         case divisionByZero
         case unknownHelper(Int32)
+        /// A call the loader poisoned (`PoisonedInstruction`), with why, reached by a path.
+        case poisonedCall(Int32, String)
+        case missingInnerMapTemplate(String)
         case unsupportedCall(String)
         case unresolvedLoadImmediate
         case invalidMapIndex(Int)
         case callStackTooDeep(frames: Int)
-        case stackTooLarge(depth: Int)
+        case stackTooLarge(calls: Int, depth: Int)
         case invalidCallTarget(Int)
         case infiniteLoop(at: Int)
         case returnValue(smin: Int64, smax: Int64, allowed: ClosedRange<Int64>, callback: Bool)
-        case returnUnknown(callback: Bool)
+        case callbackReturnNotScalar
         case hookNotFound(String)
         case invalidHook(String)
         // Safety (EACCES)
         case registerNotReadable(Int)
         case framePointerReadOnly
         case invalidMemoryAccess(register: Int, type: String)
-        case stackAccess(write: Bool, register: Int, offset: Int64, size: Int)
+        /// Outside the frame; `variable` is the pointer's variable part when it has one.
+        case stackAccess(write: Bool, register: Int, variable: String?, offset: Int64, size: Int)
         case variableStackAccess(register: Int, detail: String)
-        case misalignedStackAccess(offset: Int64, size: Int)
-        case misalignedAccess(type: String, offset: Int64, size: Int)
+        /// `object` is the kernel's pointer description ("stack ", "value ", "" ...); the offset is
+        /// printed as the kernel does: variable part + pointer offset + instruction offset.
+        case misalignedAccess(object: String, variable: String, pointerOffset: Int64, offset: Int64, size: Int)
         case invalidRegisterFill
         case invalidContextAccess(offset: Int64, size: Int)
         case modifiedContext(register: Int, offset: Int64)
@@ -73,18 +78,20 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
         case negativeMinimum(register: Int)
         case packetAccess(offset: Int64, size: Int, register: Int, pointer: String)
         case argumentType(register: Int, actual: String, expected: String)
-        case uninitializedStackRead(register: Int, offset: Int64, size: Int)
+        /// `byte` is the first uninitialised byte, counted from `offset`.
+        case uninitializedStackRead(register: Int, offset: Int64, byte: Int, size: Int)
         case sizeNotConstant(register: Int)
         case invalidZeroSize(register: Int)
         case unreleasedReference(id: UInt32, instruction: Int)
         case notReferenced(register: Int)
         case pointerLeak(register: Int, into: String)
         case readOnlyAccess(String)
+        /// A string argument that is not a NUL-terminated string in a frozen read-only map.
+        case constantString(String)
         case hookArgumentAlignment(function: String, offset: Int64)
         case hookArgumentMissing(function: String, index: Int64)
         case hookPointerSize(function: String, size: Int)
         case hookStructAccess(type: String, offset: Int64, size: Int)
-        case pointerComparison(register: Int)
         case invalidStore(String)
         // Complexity (E2BIG)
         case tooLarge(processed: Int)
@@ -93,8 +100,9 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
         public var errno: Int32 {
             switch self {
             case .jumpOutOfRange, .jumpIntoLoadImmediate, .unreachable, .fallsOffEnd, .divisionByZero, .unknownHelper,
-                 .unsupportedCall, .unresolvedLoadImmediate, .invalidMapIndex, .callStackTooDeep, .stackTooLarge,
-                 .invalidCallTarget, .infiniteLoop, .returnValue, .returnUnknown, .hookNotFound, .invalidHook:
+                 .poisonedCall, .missingInnerMapTemplate, .unsupportedCall, .unresolvedLoadImmediate, .invalidMapIndex,
+                 .callStackTooDeep, .stackTooLarge, .invalidCallTarget, .infiniteLoop, .returnValue, .callbackReturnNotScalar,
+                 .hookNotFound, .invalidHook:
                 22
             case .tooLarge, .tooComplex:
                 7
@@ -110,29 +118,39 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
             case .unreachable(let index): "unreachable insn \(index)"
             case .fallsOffEnd: "last insn is not an exit or jmp"
             case .divisionByZero: "div by zero"
-            case .unknownHelper(let id): "invalid func unknown#\(id)"
+            case .unknownHelper(let id):
+                if let known = StandardHelpers.table[id] {
+                    "program of this type cannot use helper bpf_\(known.name)#\(id)"
+                } else {
+                    "invalid func unknown#\(id)"
+                }
+            case .poisonedCall(let id, let reason): "invalid func unknown#\(id): the loader poisoned this call: \(reason)"
+            case .missingInnerMapTemplate(let name): "map '\(name)' holds maps but has no inner map template"
             case .unsupportedCall(let what): "\(what) is not supported"
             case .unresolvedLoadImmediate: "unrecognized bpf_ld_imm64 insn"
             case .invalidMapIndex(let index): "map index \(index) is not a map of the program"
             case .callStackTooDeep(let frames): "the call stack of \(frames) frames is too deep"
-            case .stackTooLarge(let depth): "combined stack size of calls is \(depth). Too large"
+            case .stackTooLarge(let calls, let depth): "combined stack size of \(calls) calls is \(depth). Too large"
             case .invalidCallTarget(let target): "function at insn \(target) is not a function of the program"
             case .infiniteLoop(let at): "infinite loop detected at insn \(at)"
             case .returnValue(let smin, let smax, let allowed, let callback):
                 "At \(callback ? "callback return" : "program exit") the register R0 has smin=\(smin) smax=\(smax) should have been in [\(allowed.lowerBound), \(allowed.upperBound)]"
-            case .returnUnknown(let callback):
-                "At \(callback ? "callback return" : "program exit") the register R0 is not a known value (not a scalar)"
+            case .callbackReturnNotScalar: "R0 not a scalar value"
             case .hookNotFound(let name): "hook '\(name)' has no BTF function prototype in the host BTF"
             case .invalidHook(let detail): detail
             case .registerNotReadable(let register): "R\(register) !read_ok"
             case .framePointerReadOnly: "frame pointer is read only"
             case .invalidMemoryAccess(let register, let type): "R\(register) invalid mem access '\(type)'"
-            case .stackAccess(let write, let register, let offset, let size):
-                "invalid \(write ? "write" : "read") to stack R\(register) off=\(offset) size=\(size)"
+            case .stackAccess(let write, let register, let variable, let offset, let size):
+                if let variable {
+                    "invalid variable-offset \(write ? "write to" : "read from") stack R\(register) var_off=\(variable) off=\(offset) size=\(size)"
+                } else {
+                    "invalid \(write ? "write to" : "read from") stack R\(register) off=\(offset) size=\(size)"
+                }
             case .variableStackAccess(let register, let detail):
                 "R\(register) variable stack access \(detail)"
-            case .misalignedStackAccess(let offset, let size): "misaligned stack access off \(offset) size \(size)"
-            case .misalignedAccess(let type, let offset, let size): "misaligned \(type) access off \(offset) size \(size)"
+            case .misalignedAccess(let object, let variable, let pointerOffset, let offset, let size):
+                "misaligned \(object)access off \(variable)+\(pointerOffset)+\(offset) size \(size)"
             case .invalidRegisterFill: "invalid size of register fill"
             case .invalidContextAccess(let offset, let size): "invalid bpf_context access off=\(offset) size=\(size)"
             case .modifiedContext(let register, let offset):
@@ -157,8 +175,8 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
                 "invalid access to packet, off=\(offset) size=\(size), R\(register)(\(pointer))"
             case .argumentType(let register, let actual, let expected):
                 "R\(register) type=\(actual) expected=\(expected)"
-            case .uninitializedStackRead(let register, let offset, let size):
-                "invalid read from stack R\(register) off \(offset)+0 size \(size)"
+            case .uninitializedStackRead(let register, let offset, let byte, let size):
+                "invalid read from stack R\(register) off \(offset)+\(byte) size \(size)"
             case .sizeNotConstant(let register): "R\(register) is not a known constant"
             case .invalidZeroSize(let register): "R\(register) invalid zero-sized read"
             case .unreleasedReference(let id, let instruction): "Unreleased reference id=\(id) alloc_insn=\(instruction)"
@@ -166,13 +184,13 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
                 "R\(register) must be referenced when passed to release function"
             case .pointerLeak(let register, let into): "R\(register) leaks addr \(into)"
             case .readOnlyAccess(let detail): detail
+            case .constantString(let detail): detail
             case .hookArgumentAlignment(let function, let offset):
                 "func '\(function)' offset \(offset) is not multiple of 8"
             case .hookArgumentMissing(let function, let index): "func '\(function)' doesn't have \(index)-th argument"
             case .hookPointerSize(let function, let size): "func '\(function)' size \(size) must be 8"
             case .hookStructAccess(let type, let offset, let size):
                 "access beyond struct \(type) at off \(offset) size \(size)"
-            case .pointerComparison(let register): "R\(register) pointer comparison prohibited"
             case .invalidStore(let detail): detail
             case .tooLarge(let processed): "BPF program is too large. Processed \(processed) insn"
             case .tooComplex: "BPF program is too complex"

@@ -132,6 +132,7 @@ struct Dump: ParsableCommand {
             let target = index + 1 + Int(Int32(truncatingIfNeeded: value))
             return "\(dst) = subprog[\(signed(target - index - 1))] <\(functionName(at: target, metadata))>"
         case .call(.helper(let id)):
+            if let reason = metadata.poisonReason(at: index) { return "call \(id) ; poisoned: \(reason)" }
             let name = StandardHelpers.table[id]?.name
             return name.map { "call bpf_\($0)#\(id)" } ?? "call \(id)"
         case .call(.local(let offset)):

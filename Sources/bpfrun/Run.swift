@@ -34,8 +34,7 @@ struct Run: ParsableCommand {
     @Option(help: "Context as comma-separated u64 argument slots (decimal, 0x hex, or negative), e.g. 3,0x10,-1.")
     var ctxArgs: String?
 
-    @Option(help: "Resolve CO-RE relocations against the BTF of this file (an object, or raw BTF) instead of the object's own.")
-    var targetBTF: String?
+    @OptionGroup var loading: ObjectLoading
 
     @Flag(help: "Run without verifying, in checked mode: every memory access, register read and helper argument is checked and an instruction budget stops runaway loops.")
     var checked = false
@@ -159,18 +158,10 @@ struct Run: ParsableCommand {
     private func runObject(memory: [UInt8]) throws {
         let object = try InputFiles.object(at: file)
         let name = try ProgramChoice.name(prog, in: object, file: file)
-        let target = try targetBTF.map { try InputFiles.btf(at: $0).btf }
         let host = try hostBTF.map { try InputFiles.btf(at: $0).btf }
-        let loaded: LoadedObject
+        let loaded = try loading.load(object, programs: [name], file: file)
         let program: LoadedProgram
-        do {
-            loaded = try LoadedObject(object)
-            // Only this program and what it references: the object's other programs do not matter.
-            try loaded.load(programs: [name], targetBTF: target)
-            program = try loaded.program(named: name)
-        } catch {
-            throw CommandError("\(file): \(error)")
-        }
+        do { program = try loaded.program(named: name) } catch { throw CommandError("\(file): \(error)") }
         var verified: VerifiedProgram? = nil
         var compiled: CompiledProgram? = nil
         if !checked {
@@ -210,13 +201,8 @@ struct Run: ParsableCommand {
             print("maps changed:")
             for line in changes { print("  \(line)") }
         }
-        for map in loaded.maps where map.definition.type == .ringBuffer {
-            var records: [String] = []
-            _ = map.consume { record in records.append(record.map { Dump.hex($0) }.joined(separator: " ")) }
-            if !records.isEmpty {
-                print("ring buffer \(map.definition.name):")
-                for record in records { print("  \(record)") }
-            }
+        for map in loaded.maps {
+            for line in Self.records(of: map) { print(line) }
         }
         print("time: \(Self.format(elapsed))")
         try reportRepeated { () throws(TestRunError) in _ = try runOnce() }
@@ -236,6 +222,41 @@ struct Run: ParsableCommand {
         } catch {
             throw CommandError("\(file): the JIT cannot compile '\(program.name)': \(error)")
         }
+    }
+
+    /// What a run left in `map` for the host to read: ring buffer and perf event records (in hex,
+    /// as libbpf's consumers receive them), and the stacks of a stack trace map with their frames
+    /// named where the dynamic linker can name them.
+    static func records(of map: Map) -> [String] {
+        let name = map.definition.name
+        var lines: [String] = []
+        func hex(_ bytes: UnsafeRawBufferPointer) -> String { bytes.map { Dump.hex($0) }.joined(separator: " ") }
+        switch map.definition.type {
+        case .ringBuffer:
+            map.consume { lines.append("  \(hex($0))") }
+            if !lines.isEmpty { lines.insert("ring buffer \(name):", at: 0) }
+        case .perfEventArray:
+            map.consumePerfEvents { event in
+                switch event {
+                case .sample(let slot, let data): lines.append("  [buffer \(slot)] \(hex(data))")
+                case .lost(let slot, let count): lines.append("  [buffer \(slot)] lost \(count) records")
+                }
+            }
+            if !lines.isEmpty { lines.insert("perf event array \(name):", at: 0) }
+        case .stackTrace:
+            for key in map.keys {
+                let id = key.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+                guard let frames = map.stackTrace(id: Int(id)) else { continue }
+                lines.append("  stack id \(id), \(frames.count) frames:")
+                for (depth, frame) in frames.enumerated() {
+                    lines.append("    #\(depth) 0x\(String(frame, radix: 16)) \(Symbolizer.describe(frame))")
+                }
+            }
+            if !lines.isEmpty { lines.insert("stack traces \(name):", at: 0) }
+        default:
+            break
+        }
+        return lines
     }
 
     /// Runs `body` and measures it.

@@ -31,6 +31,8 @@ struct Verify: ParsableCommand {
     @Option(help: "The size of the context memory of test-run programs, in bytes.")
     var ctxSize: Int = 256
 
+    @OptionGroup var loading: ObjectLoading
+
     func validate() throws {
         guard [0, 1, 2].contains(logLevel) else { throw ValidationError("--log-level must be 0, 1 or 2") }
         guard ctxSize >= 0 && ctxSize <= 1 << 20 else { throw ValidationError("--ctx-size must be 0...1048576") }
@@ -51,14 +53,7 @@ struct Verify: ParsableCommand {
         let object = try InputFiles.object(at: file)
         let names = try prog.map { [try ProgramChoice.name($0, in: object, file: file)] } ?? object.programs.map(\.name)
         let hostBTF = try hostBTF.map { try InputFiles.btf(at: $0).btf }
-        let loaded: LoadedObject
-        do {
-            loaded = try LoadedObject(object)
-            // The programs asked for and what they reference: the object's other programs do not matter.
-            try loaded.load(programs: names)
-        } catch {
-            throw CommandError("\(file): \(error)")
-        }
+        let loaded = try loading.load(object, programs: names, file: file)
         var accepted = true
         for name in names {
             let program: LoadedProgram

@@ -83,17 +83,8 @@ private struct BTFFixtureError: Error, CustomStringConvertible {
 
 /// Runs `tool` and returns its exit status and outputs.
 private func btfRun(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String, errorOutput: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: tool)
-    process.arguments = arguments
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let outData = output.fileHandleForReading.readDataToEndOfFile()
-    let errData = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    let result = try ToolRun(tool, arguments)
+    return (result.status, result.stdout, result.stderr)
 }
 
 // MARK: - Real objects

@@ -94,9 +94,10 @@ private let arrayTypes: [MapType] = [.array, .perThreadArray]
 
 @Test func mapTypeNamesAndNumbers() throws {
     let expected: [(MapType, UInt32, String)] = [
-        (.hash, 1, "hash"), (.array, 2, "array"), (.programArray, 3, "prog_array"), (.perThreadHash, 5, "percpu_hash"),
-        (.perThreadArray, 6, "percpu_array"), (.lruHash, 9, "lru_hash"), (.queue, 22, "queue"), (.stack, 23, "stack"),
-        (.ringBuffer, 27, "ringbuf"),
+        (.hash, 1, "hash"), (.array, 2, "array"), (.programArray, 3, "prog_array"), (.perfEventArray, 4, "perf_event_array"),
+        (.perThreadHash, 5, "percpu_hash"), (.perThreadArray, 6, "percpu_array"), (.stackTrace, 7, "stack_trace"),
+        (.cgroupArray, 8, "cgroup_array"), (.lruHash, 9, "lru_hash"), (.arrayOfMaps, 12, "array_of_maps"),
+        (.hashOfMaps, 13, "hash_of_maps"), (.queue, 22, "queue"), (.stack, 23, "stack"), (.ringBuffer, 27, "ringbuf"),
     ]
     #expect(MapType.allCases.count == expected.count)
     for (type, raw, name) in expected {
@@ -106,7 +107,7 @@ private let arrayTypes: [MapType] = [.array, .perThreadArray]
     }
 }
 
-@Test(arguments: [(UInt32(4), "perf_event_array is not"), (11, "lpm_trie is not"), (10, "lru_percpu_hash is not"),
+@Test(arguments: [(UInt32(14), "devmap is not"), (11, "lpm_trie is not"), (10, "lru_percpu_hash is not"),
                   (999, "unknown map type 999 is not")])
 func mapUnsupportedTypeNamesTheType(raw: UInt32, text: String) {
     let error = expectErrno(-EINVAL) { () throws(MapError) in _ = try MapType.validated(raw, mapName: "events") }
@@ -351,8 +352,10 @@ func mapHashIterationVisitsEveryKeyOnce(type: MapType) throws {
 @Test(arguments: MapType.allCases.filter { $0 != .ringBuffer })
 func mapHostInterfaceChecksLengths(type: MapType) throws {
     let keySize = type == .queue || type == .stack ? 0 : 4
-    let valueSize = type == .programArray ? 4 : 8
-    let map = try makeMap(type, key: keySize, value: valueSize, entries: 4)
+    let valueSize = [.programArray, .perfEventArray, .cgroupArray, .arrayOfMaps, .hashOfMaps].contains(type) ? 4 : 8
+    let inner = MapDefinition(name: "inner", type: .array, keySize: 4, valueSize: 8, maxEntries: 1)
+    let map = try Map(MapDefinition(name: "test", type: type, keySize: keySize, valueSize: valueSize, maxEntries: 4,
+                                    innerMap: type.holdsMaps ? inner : nil))
     let wrongKey = expectErrno(-EINVAL) { () throws(MapError) in
         try map.update([UInt8](repeating: 0, count: keySize + 1), [UInt8](repeating: 0, count: valueSize))
     }
@@ -425,6 +428,35 @@ func mapHostInterfaceChecksLengths(type: MapType) throws {
     let slot = Map.currentThreadSlot
     #expect(slot >= 0 && slot < Map.threadSlotCount)
     #expect(Map.currentThreadSlot == slot)
+}
+
+@Test("threads that claim per-thread slots at the same moment get distinct slots, each keeping its own")
+func mapPerThreadSlotsClaimedTogether() {
+    let count = 16
+    let start = DispatchSemaphore(value: 0)
+    let claimed = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    let slots = Mutex<[Int: Int]>([:])
+    let group = DispatchGroup()
+    for index in 0..<count {
+        group.enter()
+        Thread {
+            start.wait()
+            let slot = Map.currentThreadSlot
+            slots.withLock { $0[index] = slot }
+            claimed.signal()
+            release.wait()  // every thread holds its slot until all have one
+            slots.withLock { if Map.currentThreadSlot != slot { $0[index] = -1 } }
+            group.leave()
+        }.start()
+    }
+    for _ in 0..<count { start.signal() }
+    for _ in 0..<count { claimed.wait() }
+    for _ in 0..<count { release.signal() }
+    group.wait()
+    let taken = slots.withLock { $0 }
+    #expect(taken.count == count && Set(taken.values).count == count, "\(taken)")
+    #expect(taken.values.allSatisfy { $0 >= 0 && $0 < Map.threadSlotCount })
 }
 
 @Test func mapPerThreadArrayIsolatesThreads() throws {

@@ -62,17 +62,8 @@ private struct DumpFixtureError: Error, CustomStringConvertible {
 }
 
 private func dumpRun(_ tool: String, _ arguments: [String]) throws -> (status: Int32, output: String, errorOutput: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: tool)
-    process.arguments = arguments
-    let output = Pipe(), errors = Pipe()
-    process.standardOutput = output
-    process.standardError = errors
-    try process.run()
-    let outData = output.fileHandleForReading.readDataToEndOfFile()
-    let errData = errors.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    let result = try ToolRun(tool, arguments)
+    return (result.status, result.stdout, result.stderr)
 }
 
 /// bpftool's output for `arguments`, which must succeed.
@@ -181,5 +172,51 @@ struct BTFDumpErrorTests {
             "UNKNOWN", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD", "TYPEDEF", "VOLATILE", "CONST",
             "RESTRICT", "FUNC", "FUNC_PROTO", "VAR", "DATASEC", "FLOAT", "DECL_TAG", "TYPE_TAG", "ENUM64",
         ])
+    }
+}
+
+/// Raw BTF bytes (little-endian) from type records given as words, with their names.
+private func handBuiltBTF(_ records: [[UInt32]], names: [String]) -> [UInt8] {
+    func le(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.littleEndian, Array.init) }
+    let types: [UInt8] = records.flatMap { $0.flatMap(le) }
+    let strings: [UInt8] = [0] + names.flatMap { Array($0.utf8) + [0] }
+    // Magic, version 1, flags 0, header length 24; types at 0, strings right after them.
+    var bytes: [UInt8] = [0x9f, 0xeb, 1, 0]
+    for word in [24, 0, types.count, types.count, strings.count] { bytes += le(UInt32(word)) }
+    return bytes + types + strings
+}
+
+/// The type record header words: name offset, info (kind and vlen), size or type.
+private func header(_ name: UInt32, kind: UInt32, vlen: UInt32 = 0, _ sizeOrType: UInt32) -> [UInt32] {
+    [name, kind << 24 | vlen, sizeOrType]
+}
+
+@Suite("BTF the C dump refuses")
+struct BTFDumpRefusalTests {
+    /// "int" at name offset 1, "x" at 5, "huge" at 7.
+    static let names = ["int", "x", "huge"]
+    static let int = header(1, kind: 1, 4) + [1 << 24 | 32]
+
+    @Test("a pointer to a prototype that takes that pointer: the kernel accepts it, C cannot declare it")
+    func cycle() throws {
+        // [1] int, [2] pointer to [3], [3] int (*)(x: [2]).
+        let btf = try BTF(bytes: handBuiltBTF([Self.int, header(0, kind: 2, 3), header(0, kind: 13, vlen: 1, 1) + [5, 2]],
+                                              names: Self.names))
+        #expect(btf.cycleWithoutAggregate() != nil)
+        #expect(throws: BTFDumpError.unprintableCycle(typeID: 2)) { try BTFDump.text(btf, as: .c) }
+        #expect(try BTFDump.text(btf, as: .raw).contains("[2] PTR '(anon)' type_id=3"))
+    }
+
+    @Test("a struct of 64 MiB with one int member: libbpf would pad it with millions of lines")
+    func size() throws {
+        // [1] int, [2] struct huge { int x; } of 64 MiB.
+        let btf = try BTF(bytes: handBuiltBTF([Self.int, header(7, kind: 4, vlen: 1, 64 << 20) + [5, 1, 0]],
+                                              names: Self.names))
+        #expect(btf.storedSize(of: 2) == 64 << 20 && btf.storedSize(of: 1) == 4)
+        #expect(throws: BTFDumpError.unprintableSize(typeID: 2)) { try BTFDump.text(btf, as: .c) }
+        // 4 KiB is printed as libbpf prints it: the member, then padding.
+        let small = try BTF(bytes: handBuiltBTF([Self.int, header(7, kind: 4, vlen: 1, 4096) + [5, 1, 0]],
+                                                names: Self.names))
+        #expect(try BTFDump.text(small, as: .c).contains("struct huge {\n\tint x;\n\tlong: 64;\n"))
     }
 }

@@ -338,7 +338,7 @@ struct MalformedObjectTests {
     /// each index as a C int.
     @Test("CO-RE access indices past a C int, or offsets past 64 bits, are refused, never trap",
           arguments: [("9999999999:00", "malformed access string '9999999999:00'"),
-                      ("2147483647:00", "does not fit the ALU immediate")])
+                      ("2147483647:00", "the instruction holds 124, but the local BTF gives 1152921229192069248")])
     func accessIndexOverflow(access: String, message: String) throws {
         var bytes = try BPFCompiler.compile(Self.hugeCoreProgram)
         #expect(ObjectSurgery.replace(&bytes, "\0" + "0:0:1:1:1:1:1" + "\0", with: "\0" + access + "\0") == 1)
@@ -379,11 +379,13 @@ struct MalformedObjectTests {
         // Without a target BTF the compiled-in values stand and nothing is patched.
         _ = try Linker.link(object2, program: "prog")
         let slot = Int(mapLoad.offset / 8)
-        let expected = ObjectError.core(program: "prog", instruction: slot,
-                                        reason: "a byte_off relocation on an lddw that is not a plain 64-bit constant (src 5)")
+        let expected = ObjectError.core(program: "prog", instruction: slot, reason: "relocation #0 <byte_off> [16] struct"
+            + " task.cells[1][1][1][1][1][1][1][1] (\(Self.coreAccess) @ offset 1056): an lddw that is not a plain 64-bit"
+            + " constant (src 5)")
         #expect(throws: expected) { try Linker.link(object2, program: "prog", targetBTF: object2.btf) }
-        #expect(expected.description == "program 'prog', instruction \(slot): CO-RE relocation: a byte_off relocation"
-            + " on an lddw that is not a plain 64-bit constant (src 5)")
+        #expect(expected.description == "program 'prog', instruction \(slot): CO-RE relocation #0 <byte_off> [16]"
+            + " struct task.cells[1][1][1][1][1][1][1][1] (\(Self.coreAccess) @ offset 1056): an lddw that is not a"
+            + " plain 64-bit constant (src 5)")
         #expect(throws: expected) { try LoadedObject(object2).load(targetBTF: object2.btf) }
     }
 

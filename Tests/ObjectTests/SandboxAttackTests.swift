@@ -73,6 +73,26 @@ let attacks: [Attack] = [
     Attack(program: "callee_reads_caller_frame", expectation: "a callee reaches its caller's frame only through a pointer") {
         if case .outOfBounds(_, 8, false, .stackFrame(1, _)) = $0 { true } else { false }
     },
+    Attack(program: "inner_map_read", expectation: "an inner map from a map of maps is a map, not memory: no read") {
+        if case .outOfBounds(_, 4, false, .map("inner_b")) = $0 { true } else { false }
+    },
+    Attack(program: "inner_map_write", expectation: "an inner map cannot be written through") {
+        if case .outOfBounds(_, 4, true, .map("inner_a")) = $0 { true } else { false }
+    },
+    Attack(program: "inner_map_offset", expectation: "an inner map pointer moved by an offset is no map") {
+        if case .invalidHelperArgument("map_lookup_elem", 1, let problem) = $0 { problem.contains("is not a map") } else { false }
+    },
+    Attack(program: "inner_map_as_key", expectation: "an inner map is no memory to read a key from") {
+        if case .invalidHelperArgument("map_lookup_elem", 2, let problem) = $0 {
+            problem.contains("pointer to map 'inner_a'")
+        } else { false }
+    },
+    Attack(program: "inner_map_value_past_end", expectation: "a value of an inner map is bounded by the inner map's value size") {
+        if case .outOfBounds(_, 8, false, .mapValue("inner_a", _, 8)) = $0 { true } else { false }
+    },
+    Attack(program: "foreign_inner_map", expectation: "a map the host stored from outside the object is not followed") {
+        if case .foreignInnerMap(outer: "outer") = $0 { true } else { false }
+    },
 ]
 
 /// The attacks, in C. Each program's name matches an `Attack`.
@@ -229,14 +249,66 @@ let attackSource = """
         volatile __u64 mine = 5;
         return peek_above() + mine;
     }
+
+    struct inner { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 2); __type(key, __u32); __type(value, __u64); };
+    struct inner inner_a SEC(".maps"), inner_b SEC(".maps");
+    struct {
+        __uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+        __uint(max_entries, 3);
+        __type(key, __u32);
+        __array(values, struct inner);
+    } outer SEC(".maps") = { .values = { [0] = &inner_a, [1] = &inner_b } };
+
+    static void *inner_map(__u32 index) { return bpf_map_lookup_elem(&outer, &index); }
+
+    SEC("tp/attack") int inner_map_read(void *ctx) {
+        void *inner = inner_map(1);
+        return inner ? *(volatile __u32 *)inner : 1;
+    }
+
+    SEC("tp/attack") int inner_map_write(void *ctx) {
+        void *inner = inner_map(0);
+        if (!inner) return 1;
+        *(volatile __u32 *)inner = 0;
+        return 0;
+    }
+
+    SEC("tp/attack") int inner_map_offset(void *ctx) {
+        char *inner = inner_map(0);
+        __u32 key = 0;
+        return inner ? bpf_map_lookup_elem(inner + 8, &key) != 0 : 1;
+    }
+
+    SEC("tp/attack") int inner_map_as_key(void *ctx) {
+        void *inner = inner_map(0);
+        return inner ? bpf_map_lookup_elem(inner, inner) != 0 : 1;
+    }
+
+    SEC("tp/attack") int inner_map_value_past_end(void *ctx) {
+        void *inner = inner_map(0);
+        __u32 key = 1;
+        if (!inner) return 1;
+        volatile __u64 *value = bpf_map_lookup_elem(inner, &key);
+        return value ? value[1] : 2;
+    }
+
+    SEC("tp/attack") int foreign_inner_map(void *ctx) {
+        void *inner = inner_map(2);
+        __u32 key = 0;
+        return inner ? bpf_map_lookup_elem(inner, &key) != 0 : 1;
+    }
     """
 
 @Suite("Attacks on checked mode end in a trap", .serialized, .enabled(if: BPFCompiler.clang != nil, "clang not found"))
 struct SandboxAttackTests {
     static let object: LoadedObject? = {
         guard let bytes = try? BPFCompiler.compile(attackSource),
-              let object = try? LoadedObject(Object(bytes: bytes, name: "attacks"))
+              let object = try? LoadedObject(Object(bytes: bytes, name: "attacks")),
+              let outer = object.map(named: "outer"), let template = outer.definition.innerMap,
+              let foreign = try? Map(template)
         else { return nil }
+        // A map of the same shape that is not one of the object's maps.
+        try? outer.setInnerMap(foreign, at: 2)
         try? object.load()
         return object
     }()

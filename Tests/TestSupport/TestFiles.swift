@@ -34,15 +34,19 @@ public enum CompiledFixtures {
     }
 
     /// The object compiled from `source` by `clang` with `arguments` (which must not name the
-    /// input or the output), in `.build/test-fixtures/<folder>`.
-    public static func object(compiling source: URL, clang: String, arguments: [String], folder: String) throws -> URL {
+    /// input or the output), in `.build/test-fixtures/<folder>`; the files of `dependencies` (the
+    /// headers it includes) count as part of the source.
+    public static func object(compiling source: URL, clang: String, arguments: [String], folder: String,
+                              dependencies: [URL] = []) throws -> URL {
         let directory = packageDirectory.appendingPathComponent(".build/test-fixtures/\(folder)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let stem = source.deletingPathExtension().lastPathComponent
         let compiler = URL(fileURLWithPath: clang).resolvingSymlinksInPath()
         let attributes = try FileManager.default.attributesOfItem(atPath: compiler.path)
         let identity = "\(compiler.path) \(attributes[.size] ?? 0) \(attributes[.modificationDate] ?? 0)"
-        let key = fnv1a(Array(try Data(contentsOf: source)) + Array("\0\(identity)\0\(arguments)".utf8))
+        var text = Array(try Data(contentsOf: source))
+        for dependency in dependencies { text += Array(try Data(contentsOf: dependency)) }
+        let key = fnv1a(text + Array("\0\(identity)\0\(arguments)".utf8))
         let name = "\(stem)-\(String(key, radix: 16)).o"
         let object = directory.appendingPathComponent(name)
         if FileManager.default.fileExists(atPath: object.path) { return object }

@@ -37,6 +37,12 @@ public struct ExecutionError: Error, Hashable, Sendable, CustomStringConvertible
         case unreleasedRingBufferRecord(address: UInt64)
         /// More ring buffer records reserved at once than checked mode tracks.
         case tooManyRingBufferRecords(limit: Int)
+        /// A lookup in the map of maps `outer` returned a map that is not one of the object's maps
+        /// (a host stored a foreign map there): checked mode follows only maps it knows.
+        case foreignInnerMap(outer: String)
+        /// The program reached an instruction the loader poisoned (see `PoisonedInstruction`):
+        /// what it needed does not exist here.
+        case poisonedInstruction(String)
     }
 
     public var description: String { "instruction \(index): \(problem)" }
@@ -66,6 +72,11 @@ public struct ExecutionError: Error, Hashable, Sendable, CustomStringConvertible
             "the ring buffer record at 0x\(hex(address)) reserved by this run is neither submitted nor discarded"
         case .tooManyRingBufferRecords(let limit):
             "more than \(limit) ring buffer records reserved at once"
+        case .foreignInnerMap(let outer):
+            "map '\(outer)' returned a map that is not one of this object's maps; checked runs follow only the"
+                + " object's maps (create inner maps with LoadedObject.addMap before load)"
+        case .poisonedInstruction(let reason):
+            "reached a poisoned instruction: \(reason)"
         }
     }
 }

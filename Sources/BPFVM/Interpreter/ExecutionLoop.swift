@@ -52,6 +52,8 @@ typealias TailCallResolver = (_ map: UInt64, _ index: UInt64) -> InterpreterCode
 struct RunState {
     /// The first slot of the code the run starts in (for traps: indices count from here).
     var code: UnsafePointer<Instruction>
+    /// The code the run starts in (the interpreter keeps it alive during the run).
+    var entry: Unmanaged<InterpreterCode>
     var helpers: UnsafeBufferPointer<HelperFunction?>
     /// The ids of the helpers the engine performs itself, and of the unwind helper
     /// (`UInt64.max` for none).
@@ -638,7 +640,7 @@ func callHelper<C: ExecutionChecks>(_ id: UInt64, _ state: RunState, _ cursor: i
     } else {
         let helpers = state.helpers
         guard id < UInt64(helpers.count), let function = helpers[Int(id)] else {
-            return .trap(index, .unknownHelper(id))
+            return .trap(index, missingHelper(id, at: index, state, cursor))
         }
         regs[0] = function(regs[1], regs[2], regs[3], regs[4], regs[5], state.context)
         if regs[0] == 0 && id == state.unwindHelperID { return .returned(0, remainingBudget: cursor.remaining) }
@@ -647,6 +649,15 @@ func callHelper<C: ExecutionChecks>(_ id: UInt64, _ state: RunState, _ cursor: i
         return .trap(index, reason)
     }
     return nil
+}
+
+/// Why a call of helper `id` at `index` cannot be made: a poisoned instruction of the code
+/// running now (the entry program's, or the last tail call's) names what it was poisoned for.
+@inline(never)
+func missingHelper(_ id: UInt64, at index: Int, _ state: RunState, _ cursor: Cursor) -> ExecutionError.Reason {
+    let code = cursor.tailCalls == 0 ? state.entry : state.tailCallTargets[cursor.tailCalls - 1]!
+    if let reason = code.takeUnretainedValue().poisoned[index] { return .poisonedInstruction(reason) }
+    return .unknownHelper(id)
 }
 
 /// Enters a new frame from the call instruction just executed: saves the return address and

@@ -44,7 +44,10 @@ public struct Interpreter: @unchecked Sendable {
         for (index, operation) in program.operations {
             switch operation {
             case .call(.helper(let id)):
-                if helpers[id] == nil { throw LoadError(index: index, reason: .unknownHelper(id)) }
+                // A poisoned instruction is a call of a helper that does not exist, which traps if it runs.
+                if helpers[id] == nil && program.metadata.poisonReason(at: index) == nil {
+                    throw LoadError(index: index, reason: .unknownHelper(id))
+                }
             case .call(.kfunc(let id)):
                 throw LoadError(index: index, reason: .kfuncCall(id))
             case .loadImmediate64(let kind, _, _) where kind != .immediate && kind != .codeAddress:
@@ -121,6 +124,9 @@ public struct Interpreter: @unchecked Sendable {
         -> (result: UInt64, remaining: Int)
     {
         precondition(arguments.count <= 5, "a BPF program takes at most five arguments (r1-r5)")
+        // Frames whose stack lies above this local are the host's (see `RunContext.stackBoundary`).
+        var marker: UInt8 = 0
+        let stackBoundary = withUnsafeMutablePointer(to: &marker) { UInt64(UInt(bitPattern: $0)) }
         let size = C.enabled ? RunLayout.checkedSize : RunLayout.trustedSize
         let outcome = withUnsafeTemporaryAllocation(byteCount: size, alignment: 16) { memory in
             helperFunctions.withUnsafeBufferPointer { helpers in
@@ -139,7 +145,7 @@ public struct Interpreter: @unchecked Sendable {
                 targets.initialize(repeating: nil, count: maximumTailCalls)
                 defer { for index in 0..<maximumTailCalls { targets[index]?.release() } }
                 let runContext = (base + RunLayout.runContext).bindMemory(to: RunContext.self, capacity: 1)
-                runContext.initialize(to: RunContext(shared: context))
+                runContext.initialize(to: RunContext(shared: context, stackBoundary: stackBoundary))
                 var sandbox: UnsafeMutablePointer<Sandbox>?
                 if C.enabled {
                     sandbox = (base + RunLayout.sandbox).bindMemory(to: Sandbox.self, capacity: 1)
@@ -148,7 +154,7 @@ public struct Interpreter: @unchecked Sendable {
                                                     helpers: prototypes, code: code))
                 }
                 let state = RunState(
-                    code: code.start, helpers: helpers, tailCallHelperID: tailCallHelperID,
+                    code: code.start, entry: Unmanaged.passUnretained(code), helpers: helpers, tailCallHelperID: tailCallHelperID,
                     loopHelperID: loopHelperID, unwindHelperID: unwindHelperID, registers: regs,
                     frames: frames, budget: instructionBudget, context: UnsafeMutableRawPointer(runContext),
                     tailCall: tailCallResolver, tailCallTargets: targets, sandbox: sandbox)

@@ -12,6 +12,8 @@ final class InterpreterCode: @unchecked Sendable {
     let checkOffset: Int
     /// The provenance of the `lddw` constants; entry 0 is a plain number.
     let constantTable: UnsafeMutableBufferPointer<Provenance>
+    /// Why each poisoned instruction was poisoned, by index (see `PoisonedInstruction`).
+    let poisoned: [Int: String]
 
     /// `constants` gives the provenance of the `lddw` at each instruction index that loads an
     /// address of an object (function addresses are found here); every other `lddw` loads a number.
@@ -44,6 +46,8 @@ final class InterpreterCode: @unchecked Sendable {
                 table.append(provenance)
             }
         }
+        poisoned = Dictionary(program.metadata.poisoned.map { ($0.instructionIndex, $0.reason) },
+                              uniquingKeysWith: { first, _ in first })
         constantTable = .allocate(capacity: table.count)
         _ = constantTable.initialize(from: table)
     }

@@ -9,6 +9,8 @@ struct MapLayout {
     let valueSize: Int
     /// Whether programs may write its values (false for `BPF_F_RDONLY_PROG`, `.rodata`).
     let isWritable: Bool
+    /// Whether a lookup returns another map (array or hash of maps), not a value.
+    let holdsMaps: Bool
 
     init(_ map: Map) {
         pointer = UInt64(UInt(bitPattern: map.opaquePointer))
@@ -16,5 +18,6 @@ struct MapLayout {
         keySize = map.definition.keySize
         valueSize = map.definition.valueSize
         isWritable = !map.isReadOnlyForPrograms
+        holdsMaps = map.definition.type.holdsMaps
     }
 }

@@ -525,13 +525,19 @@ struct Sandbox {
         return nil
     }
 
-    /// Records the result of helper `id` in r0 (a map value of the map argument, a new ring
-    /// buffer record, or a number); r1-r5 lose their values.
+    /// Records the result of helper `id` in r0 (a map value of the map argument, the inner map a
+    /// map of maps returned, a new ring buffer record, or a number); r1-r5 lose their values.
     mutating func helperReturned(_ id: UInt64, _ regs: UnsafeMutablePointer<UInt64>) -> ExecutionError.Reason? {
         var result = Provenance.scalar
         let value = UInt(truncatingIfNeeded: regs[0])
         if value != 0, id < UInt64(helpers.count), let helper = helpers[Int(id)] {
             switch helper.returns {
+            case .mapValueOrNull where helperMap >= 0 && maps[helperMap].holdsMaps:
+                // The lookup returned an inner map: a map argument for helpers, never memory.
+                guard let inner = maps.firstIndex(where: { $0.pointer == UInt64(value) }) else {
+                    return .foreignInnerMap(outer: maps[helperMap].name)
+                }
+                result = Provenance(.map, index: inner)
             case .mapValueOrNull where helperMap >= 0:
                 result = Provenance(.mapValue, index: helperMap, base: value)
             case .ringBufferMemoryOrNull:

@@ -10,7 +10,15 @@ public enum Linker {
     public static func link(_ object: Object, program name: String, targetBTF: BTF? = nil) throws(ObjectError)
         -> Program
     {
-        var linker = Session(object: object, entry: try object.program(named: name), targetBTF: targetBTF)
+        try link(object, program: name, target: targetBTF.map(CORETarget.init))
+    }
+
+    /// Links the entry program `name` of `object`, resolving CO-RE relocations against `target`
+    /// (build it once to link many programs against one large BTF).
+    public static func link(_ object: Object, program name: String, target: CORETarget?) throws(ObjectError)
+        -> Program
+    {
+        var linker = Session(object: object, entry: try object.program(named: name), coreTarget: target)
         return try linker.run()
     }
 
@@ -46,7 +54,7 @@ public enum Linker {
     struct Session {
         let object: Object
         let entry: ProgramEntry
-        let targetBTF: BTF?
+        let coreTarget: CORETarget?
         /// Per executable section: its slots and its functions sorted by start.
         var slotsBySection: [Int: [Instruction]] = [:]
         var functionsBySection: [Int: [Function]] = [:]
@@ -55,11 +63,12 @@ public enum Linker {
         var placed: [FunctionKey: Int] = [:]
         var order: [Function] = []
         var mapNames: [String] = []
+        var poisoned: [PoisonedInstruction] = []
 
-        init(object: Object, entry: ProgramEntry, targetBTF: BTF?) {
+        init(object: Object, entry: ProgramEntry, coreTarget: CORETarget?) {
             self.object = object
             self.entry = entry
-            self.targetBTF = targetBTF
+            self.coreTarget = coreTarget
         }
 
         /// Slices the executable section `index` into instructions and finds its functions, the first time the
@@ -116,7 +125,8 @@ public enum Linker {
             }
             let metadata = ProgramMetadata(
                 name: entry.name, section: entry.section, kind: entry.kind, license: object.license,
-                functions: functionInfo(), lines: lineInfo(), maps: mapNames)
+                functions: functionInfo(), lines: lineInfo(), maps: mapNames,
+                poisoned: poisoned.sorted { $0.instructionIndex < $1.instructionIndex })
             do {
                 return try Program(instructions: output, metadata: metadata)
             } catch {
@@ -161,6 +171,11 @@ public enum Linker {
                                         reason: "relocation type \(relocation.type) on a call (expected R_BPF_64_32)")
                         }
                         let symbol = try self.symbol(relocation, at: linked)
+                        if symbol.sectionIndex == ELFSymbol.undefinedSection {
+                            try callExtern(symbol, at: linked)
+                            local += 1
+                            continue
+                        }
                         targetSection = symbol.sectionIndex
                         targetSlot = Int(symbol.value / 8) + Int(insn.imm) + 1
                     } else {
@@ -213,11 +228,16 @@ public enum Linker {
                             reason: "relocation type \(relocation.type) on lddw (expected R_BPF_64_64)")
             }
             let symbol = try self.symbol(relocation, at: linked)
+            if symbol.sectionIndex == ELFSymbol.undefinedSection {
+                try loadExtern(symbol, at: linked)
+                return
+            }
             let elf = object.elf
             let sections = elf.sections
-            guard symbol.sectionIndex > 0 && symbol.sectionIndex < sections.count else {
+            guard symbol.sectionIndex < sections.count else {
                 throw .link(program: entry.name, instruction: linked,
-                            reason: "'\(symbol.name)' is an extern (\(symbol.sectionIndex == 0 ? "undefined" : "special section")); externs and kfuncs are not supported")
+                            reason: "lddw refers to '\(symbol.name)', which is in no section (section index"
+                                + " 0x\(String(symbol.sectionIndex, radix: 16)))")
             }
             let target = sections[symbol.sectionIndex]
             let imm = Int(output[linked].imm)

@@ -7,8 +7,9 @@
 /// out of ``maps``; only a program that uses one fails, when it is loaded.
 public final class LoadedObject: @unchecked Sendable {
     public let object: Object
-    /// The maps in declaration order: declared maps first (those this runtime creates), then global-data maps.
-    public let maps: [Map]
+    /// The maps in declaration order: declared maps first (those this runtime creates), then global-data maps,
+    /// then the maps the host added (``addMap(_:)``).
+    public private(set) var maps: [Map]
     /// The helpers programs may call.
     public let helpers: HelperTable
     /// The context helpers see during runs of this object's programs (printk output goes to its trace).
@@ -19,14 +20,18 @@ public final class LoadedObject: @unchecked Sendable {
     /// The programs `load()` loaded, in the object's order.
     public private(set) var programs: [LoadedProgram] = []
     /// What checked runs know of `maps`, in the same order.
-    let mapLayouts: [MapLayout]
+    private(set) var mapLayouts: [MapLayout]
+    /// The maps of maps whose declared initial values (`__array(values, ...)`) are in place.
+    private var filledMapsOfMaps: Set<String> = []
 
     /// Creates the object's maps. `helpers` defaults to the standard helpers; each program gets
     /// those its kind may call. `allowsHostMemoryReads: false` takes `probe_read*` away from
     /// every program: reading arbitrary memory of the host is a capability of tracing kinds,
-    /// which a host that loads objects it does not trust can refuse.
+    /// which a host that loads objects it does not trust can refuse. `__kconfig` externs read
+    /// `kernelConfig` (by default no `CONFIG_*` options and libbpf's `LINUX_*` values).
     public init(_ object: Object, helpers: HelperTable = StandardHelpers.table,
-                context: ExecutionContext = ExecutionContext(), allowsHostMemoryReads: Bool = true) throws(ObjectError)
+                context: ExecutionContext = ExecutionContext(), allowsHostMemoryReads: Bool = true,
+                kernelConfig: KernelConfig = KernelConfig()) throws(ObjectError)
     {
         self.object = object
         self.helpers = helpers
@@ -45,9 +50,11 @@ public final class LoadedObject: @unchecked Sendable {
             let definition = MapDefinition(
                 name: data.mapName, type: .array, keySize: 4, valueSize: max(data.initialBytes.count, 1), maxEntries: 1,
                 flags: data.isReadOnly ? 0x480 : 0x400)  // BPF_F_MMAPABLE, plus BPF_F_RDONLY_PROG for .rodata
+            let initialBytes = data.sectionIndex == GlobalDataSection.noSection
+                ? try object.kernelConfigValues(kernelConfig) : data.initialBytes
             do {
                 let map = try Map(definition)
-                if !data.initialBytes.isEmpty { try map.update([0, 0, 0, 0], data.initialBytes) }
+                if !initialBytes.isEmpty { try map.update([0, 0, 0, 0], initialBytes) }
                 maps.append(map)
             } catch {
                 throw .invalidMap(name: data.mapName, reason: error.problem)
@@ -59,6 +66,29 @@ public final class LoadedObject: @unchecked Sendable {
         }
         self.maps = maps
         self.mapLayouts = maps.map(MapLayout.init)
+    }
+
+    /// Creates a map that is not in the object, for instance an inner map for a map of maps
+    /// (`definition` from the outer map's ``MapDefinition/innerMap``, renamed), before `load()`:
+    /// programs of the object see it through the maps of maps it is stored in, and checked runs
+    /// know it as one of the object's maps. Its name must differ from every other map's.
+    @discardableResult
+    public func addMap(_ definition: MapDefinition) throws(ObjectError) -> Map {
+        guard !isLoaded else {
+            throw .invalidMap(name: definition.name, reason: "maps can be added only before load()")
+        }
+        guard !maps.contains(where: { $0.definition.name == definition.name }) else {
+            throw .invalidMap(name: definition.name, reason: "another map of the object has the same name")
+        }
+        guard maps.count < maximumTrackedMaps else {
+            throw .invalidMap(name: definition.name,
+                              reason: "an object may have at most \(maximumTrackedMaps) maps, global data included")
+        }
+        let map: Map
+        do { map = try Map(definition) } catch { throw .invalidMap(name: definition.name, reason: error.problem) }
+        maps.append(map)
+        mapLayouts.append(MapLayout(map))
+        return map
     }
 
     deinit {
@@ -108,7 +138,9 @@ public final class LoadedObject: @unchecked Sendable {
 
     /// Loads programs: links each (CO-RE against `targetBTF`, or the object's own BTF), resolves
     /// its map references, binds it to the helpers its kind may call, then fills the program
-    /// arrays the loaded programs use with the programs libbpf puts there (`__array(values, ...)`).
+    /// arrays and maps of maps the loaded programs use with the programs and maps libbpf puts
+    /// there (`__array(values, ...)`; a map of maps is filled once, so that what the host stores
+    /// in it later stays).
     ///
     /// `programs` names the programs to load. Each brings along what it references: its
     /// subprograms, its maps and globals, and every program its tail calls may reach through
@@ -123,12 +155,19 @@ public final class LoadedObject: @unchecked Sendable {
         var queue = requested.filter { queued.insert($0).inserted }
         var loaded: [LoadedProgram] = []
         var programArrays: [MapDeclaration] = []
+        var mapsOfMaps: [MapDeclaration] = []
+        let target = targetBTF.map(CORETarget.init)
         while loaded.count < queue.count {
-            let program = try bind(Linker.link(object, program: queue[loaded.count], targetBTF: targetBTF))
+            let program = try bind(Linker.link(object, program: queue[loaded.count], target: target))
             loaded.append(program)
             for mapName in program.linked.metadata.maps {
-                guard let declaration = object.maps.first(where: { $0.name == mapName }),
-                      declaration.type == .programArray, !programArrays.contains(declaration) else { continue }
+                guard let declaration = object.maps.first(where: { $0.name == mapName }) else { continue }
+                if declaration.type.runtimeType?.holdsMaps == true && !filledMapsOfMaps.contains(mapName)
+                    && !mapsOfMaps.contains(declaration)
+                {
+                    mapsOfMaps.append(declaration)
+                }
+                guard declaration.type == .programArray, !programArrays.contains(declaration) else { continue }
                 programArrays.append(declaration)
                 for (_, target) in declaration.initialValues.sorted(by: { $0.key < $1.key }) {
                     guard object.programs.contains(where: { $0.name == target }) else {
@@ -138,6 +177,7 @@ public final class LoadedObject: @unchecked Sendable {
                 }
             }
         }
+        try fillMapsOfMaps(mapsOfMaps)
         let all = programs + loaded
         for declaration in programArrays {
             guard let map = map(named: declaration.name) else { continue }
@@ -149,7 +189,29 @@ public final class LoadedObject: @unchecked Sendable {
             }
         }
         programs = object.programs.compactMap { entry in all.first { $0.name == entry.name } }
+        // As libbpf, read-only global data (`.rodata*`, `.kconfig`) is frozen once programs are loaded: what the
+        // verifier reads from it (constant strings) stays true.
+        for data in object.globalData where data.isReadOnly { map(named: data.mapName)?.freeze() }
         isLoaded = true
+    }
+
+    /// Stores in each map of maps the object's maps its declaration names (libbpf's
+    /// `init_map_in_map_slots`); each must exist here and fit the outer map's template.
+    private func fillMapsOfMaps(_ declarations: [MapDeclaration]) throws(ObjectError) {
+        for declaration in declarations {
+            guard let outer = map(named: declaration.name) else { continue }
+            for (slot, name) in declaration.initialValues.sorted(by: { $0.key < $1.key }) {
+                guard let inner = maps.first(where: { $0.definition.name == name }) else {
+                    let reason = object.maps.first(where: { $0.name == name })?.unavailability
+                        .map { "initial value '\(name)' cannot be created: \($0)" }
+                    throw .invalidMap(name: declaration.name, reason: reason ?? "initial value '\(name)' is not a map")
+                }
+                do { try outer.setInnerMap(inner, at: UInt32(slot)) } catch {
+                    throw .invalidMap(name: declaration.name, reason: error.problem)
+                }
+            }
+            filledMapsOfMaps.insert(declaration.name)
+        }
     }
 
     /// The loaded program named `name`.
@@ -183,6 +245,8 @@ public final class LoadedObject: @unchecked Sendable {
             switch operation {
             case .call(.helper(let id)):
                 guard let helper = helpers[id] else {
+                    // A poisoned instruction calls a helper that does not exist on purpose: it fails only if it runs.
+                    if program.metadata.poisonReason(at: index) != nil { continue }
                     throw .link(program: name, instruction: index,
                                 reason: LoadError(index: index, reason: .unknownHelper(id)).problem)
                 }

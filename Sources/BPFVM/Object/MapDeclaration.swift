@@ -50,16 +50,33 @@ public struct MapDeclaration: Hashable, Sendable {
         self.innerMaps = innerMap.map { [$0] } ?? []
     }
 
-    /// The definition the runtime creates the map from; throws, naming the map, for a legacy definition (which
-    /// libbpf 1.x does not load either) and for a type this runtime does not implement.
+    /// The definition the runtime creates the map from, with libbpf's defaults filled in (4-byte keys and values
+    /// for the fd arrays, which hold indices and file descriptors; one perf buffer per CPU, which here is one per
+    /// thread slot) and the inner map's template; throws, naming the map, for a legacy definition (which libbpf
+    /// 1.x does not load either), for a type this runtime does not implement, and for initial values or an inner
+    /// map template on a type that holds neither programs nor maps.
     public func runtimeDefinition() throws(ObjectError) -> MapDefinition {
         let reason: String
         if isLegacy {
             reason = "legacy map definitions (section 'maps') are not supported, as libbpf 1.x does not support them;"
                 + " declare the map in '.maps' with BTF"
         } else if let runtimeType = type.runtimeType {
-            return MapDefinition(name: name, type: runtimeType, keySize: keySize, valueSize: valueSize,
-                                 maxEntries: maxEntries, flags: flags)
+            if innerMap != nil && !runtimeType.holdsMaps {
+                throw .invalidMap(name: name, reason: runtimeType == .programArray
+                    ? "the 'values' of a prog_array must point to functions"
+                    : "only a map of maps may have an inner map template (__array(values, struct { ... }))")
+            }
+            if !initialValues.isEmpty && !(runtimeType == .programArray || runtimeType.holdsMaps) {
+                throw .invalidMap(name: name, reason: "only a prog_array or a map of maps may have initial 'values'")
+            }
+            let holdsIndices = runtimeType == .programArray || runtimeType == .perfEventArray
+                || runtimeType == .cgroupArray || runtimeType.holdsMaps
+            let isIndexed = holdsIndices && runtimeType != .hashOfMaps
+            return MapDefinition(
+                name: name, type: runtimeType, keySize: keySize == 0 && isIndexed ? 4 : keySize,
+                valueSize: valueSize == 0 && holdsIndices ? 4 : valueSize,
+                maxEntries: maxEntries == 0 && runtimeType == .perfEventArray ? Map.threadSlotCount : maxEntries,
+                flags: flags, innerMap: try innerMap?.runtimeDefinition())
         } else {
             reason = MapError(mapName: name, reason: .unsupportedType(type.rawValue)).problem
         }
@@ -80,8 +97,10 @@ public struct MapDeclaration: Hashable, Sendable {
             _ = try runtimeDefinition()
             return nil
         } catch {
-            guard case .unsupportedMap(_, let reason) = error else { return "\(error)" }
-            return reason
+            switch error {
+            case .unsupportedMap(_, let reason), .invalidMap(_, let reason): return reason
+            default: return "\(error)"
+            }
         }
     }
 }

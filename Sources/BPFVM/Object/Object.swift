@@ -19,8 +19,11 @@ public struct Object: Sendable {
     public let programs: [ProgramEntry]
     /// The BTF-defined maps of `.maps`, in section order, then the legacy ones of `maps`.
     public let maps: [MapDeclaration]
-    /// The global-data sections, each a one-entry array map.
+    /// The global-data sections, each a one-entry array map (the `.kconfig` map of `__kconfig`
+    /// externs last, when there are any).
     public let globalData: [GlobalDataSection]
+    /// The `__kconfig` and `__ksym` externs, in libbpf's order.
+    public let externs: [ExternDeclaration]
 
     public init(bytes: [UInt8], name: String) throws(ObjectError) {
         let elf: ELFFile
@@ -50,7 +53,9 @@ public struct Object: Sendable {
         }
         programs = try Self.entryPrograms(elf)
         maps = try MapDeclaration.declarations(in: elf, btf: btf)
-        globalData = try Self.globalDataSections(elf, btf, objectName: name)
+        let (externs, kernelConfig) = Self.externDeclarations(elf, btf, objectName: name)
+        self.externs = externs
+        globalData = try Self.globalDataSections(elf, btf, objectName: name) + (kernelConfig.map { [$0] } ?? [])
         // Programs refer to maps by name once linked, so two maps must never share one.
         var names = Set<String>()
         for mapName in maps.map(\.name) + globalData.map(\.mapName) where !names.insert(mapName).inserted {
@@ -197,7 +202,10 @@ public struct ProgramEntry: Hashable, Sendable {
 /// entry whose value is the section, with the variables that live in it.
 public struct GlobalDataSection: Hashable, Sendable {
     public let sectionName: String
+    /// The ELF section's index; ``noSection`` for the `.kconfig` map, which no section holds.
     public let sectionIndex: Int
+    /// The ``sectionIndex`` of a map that is in no ELF section (`.kconfig`).
+    public static let noSection = -1
     /// The map's name, as libbpf names it (e.g. `globals.data`, `.data.stats`).
     public let mapName: String
     /// The section's initial contents (zeros for `.bss`).

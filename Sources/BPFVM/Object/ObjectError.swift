@@ -23,6 +23,8 @@ public enum ObjectError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalidInstructions(program: String, DecodeError)
     /// A CO-RE relocation that cannot be applied against the target BTF.
     case core(program: String, instruction: Int, reason: String)
+    /// A `__kconfig` or `__ksym` extern that cannot be resolved or has an unusable value.
+    case extern(name: String, reason: String)
 
     public var description: String {
         switch self {
@@ -37,7 +39,8 @@ public enum ObjectError: Error, Hashable, Sendable, CustomStringConvertible {
         case let .link(program, instruction, reason): "program '\(program)', instruction \(instruction): \(reason)"
         case let .invalidInstructions(program, error): "program '\(program)': \(error)"
         case let .core(program, instruction, reason):
-            "program '\(program)', instruction \(instruction): CO-RE relocation: \(reason)"
+            "program '\(program)', instruction \(instruction): CO-RE \(reason)"
+        case let .extern(name, reason): "extern '\(name)': \(reason)"
         }
     }
 }

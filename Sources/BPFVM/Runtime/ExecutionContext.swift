@@ -1,8 +1,9 @@
 import Atomics
 import CSystemShims
+import Synchronization
 
-/// What the runs of one object's programs share: the trace sink `bpf_printk` writes to.
-/// Immutable after creation (the sink is thread-safe), so any number of threads may run
+/// What the runs of one object's programs share: the trace sink `bpf_printk` writes to and the
+/// cgroup the runs' "current task" is in. Thread-safe, so any number of threads may run
 /// programs with one context at once; everything that changes during a run lives in that
 /// run's `RunContext`.
 public final class ExecutionContext: Sendable {
@@ -11,10 +12,20 @@ public final class ExecutionContext: Sendable {
     /// Hands each run a distinct seed for `get_prandom_u32`.
     private let seeds = ManagedAtomic<UInt64>(0)
     private let seedBase: UInt64
+    private let currentCgroup: Mutex<Cgroup>
 
-    public init(trace: TraceSink = TraceSink()) {
+    /// A context whose runs are in `cgroup` (by default the host process's own).
+    public init(trace: TraceSink = TraceSink(), cgroup: Cgroup = .ofProcess) {
         self.trace = trace
         self.seedBase = RunContext.mix(bpf_shim_random_seed())
+        self.currentCgroup = Mutex(cgroup)
+    }
+
+    /// The cgroup runs are in, for `bpf_get_current_cgroup_id` and
+    /// `bpf_current_task_under_cgroup`; the host may change it at any time.
+    public var cgroup: Cgroup {
+        get { currentCgroup.withLock { $0 } }
+        set { currentCgroup.withLock { $0 = newValue } }
     }
 
     /// The context of the run behind a helper's context pointer (nil for a run without one).
@@ -37,9 +48,18 @@ public struct RunContext {
     let shared: Unmanaged<ExecutionContext>?
     /// The state of the pseudo-random generator behind `get_prandom_u32`, seeded on first use.
     var random: UInt64 = 0
+    /// An address in the frame of the function that started the run: the frames above it are
+    /// the host's, those below the runtime's (for the user stacks `get_stackid` records).
+    let stackBoundary: UInt64
 
-    package init(shared: ExecutionContext?) {
+    package init(shared: ExecutionContext?, stackBoundary: UInt64 = 0) {
         self.shared = shared.map { Unmanaged.passUnretained($0) }
+        self.stackBoundary = stackBoundary
+    }
+
+    /// The stack boundary of the run behind a helper's context pointer (0 for none: every frame).
+    public static func stackBoundary(_ pointer: UnsafeMutableRawPointer?) -> UInt64 {
+        pointer?.assumingMemoryBound(to: RunContext.self).pointee.stackBoundary ?? 0
     }
 
     /// The next pseudo-random 32-bit value of the run behind a helper's context pointer

@@ -20,6 +20,17 @@ void bpf_shim_thread_name(char name[16]);
 /// 64 random bits from the kernel (getrandom(2)); 0 if none could be had.
 uint64_t bpf_shim_random_seed(void);
 
+/// The calling thread's stack as instruction addresses, innermost first, of the frames whose
+/// canonical frame address lies above `boundary` (0: every frame, this function's first),
+/// found by unwinding (libgcc's _Unwind_Backtrace): at most `capacity`; returns how many.
+int32_t bpf_shim_user_stack(uint64_t *frames, int32_t capacity, uint64_t boundary);
+
+/// What the dynamic linker knows of a code address (dladdr(3)): the nearest exported symbol
+/// (NULL when none) and its start, the module's path and load base. Returns 0 when the address
+/// is in no module.
+int32_t bpf_shim_symbol(uint64_t address, const char **symbol, uint64_t *symbolStart, const char **module,
+                        uint64_t *moduleBase);
+
 #endif
 
 // Unaligned loads and stores of host memory for the interpreter loop. Static inline, so that

@@ -19,8 +19,9 @@ struct JITRun {
     /// r1 (the context) kept across the call that resolves a tail call.
     var savedContextArgument: UInt64 = 0
 
-    init(context: ExecutionContext?, tailCallSource: UnsafeRawPointer?) {
-        self.context = RunContext(shared: context)
+    /// `stackBoundary`: an address in the frame that starts the run (see `RunContext.stackBoundary`).
+    init(context: ExecutionContext?, tailCallSource: UnsafeRawPointer?, stackBoundary: UInt64) {
+        self.context = RunContext(shared: context, stackBoundary: stackBoundary)
         self.tailCallSource = tailCallSource
     }
 

@@ -51,10 +51,8 @@ extension Analyzer {
                 : follow(taken: valueState, notTaken: nullState, &state, forks: &forks)
         }
 
-        guard !left.isScalar && !right.isScalar || left.isZero || right.isZero else {
-            throw VerifierError(.pointerComparison(register: left.isScalar ? (sourceRegister ?? dstRegister) : dstRegister),
-                                at: pc)
-        }
+        // A pointer compared with a number or another pointer: both edges, nothing learnt (as the
+        // kernel does for privileged programs), except packet ranges.
         if width == .bits64, !left.isScalar, !right.isScalar {
             refinePacketRanges(condition, left, right, taken: &taken, notTaken: &notTaken)
         }
@@ -103,30 +101,38 @@ extension Analyzer {
         func pairs(_ pointer: PointerKind?, _ end: PointerKind?) -> Bool {
             (pointer == .packet && end == .packetEnd) || (pointer == .packetMeta && end == .packet)
         }
+        // Which edge proves `pointer + N <= end` (N bytes) or `pointer + N < end` (N + 1 bytes):
+        // the kernel's try_match_pkt_pointers.
         let pointer: Value
-        let inside: Bool?  // the edge on which pointer <= end: true = taken
+        let inside: Bool, open: Bool  // inside: the taken edge; open: the strict inequality
         if pairs(left.pointerKind, right.pointerKind) {
             pointer = left
             switch condition {
-            case .gt, .ge: inside = false
-            case .lt, .le: inside = true
-            default: inside = nil
+            case .gt: (inside, open) = (false, false)
+            case .ge: (inside, open) = (false, true)
+            case .lt: (inside, open) = (true, true)
+            case .le: (inside, open) = (true, false)
+            default: return
             }
         } else if pairs(right.pointerKind, left.pointerKind) {
             pointer = right
             switch condition {
-            case .gt, .ge: inside = true
-            case .lt, .le: inside = false
-            default: inside = nil
+            case .gt: (inside, open) = (true, true)
+            case .ge: (inside, open) = (true, false)
+            case .lt: (inside, open) = (false, false)
+            case .le: (inside, open) = (false, true)
+            default: return
             }
         } else {
             return
         }
-        guard let inside, pointer.offset > 0 else { return }
+        guard pointer.offset >= 0 else { return }
+        let proven = pointer.offset + (open ? 1 : 0)
+        guard proven > 0 else { return }
         let mark = { (state: inout AbstractState) in
             state.updateAllValues { value in
                 if value.pointerKind == pointer.pointerKind && value.id == pointer.id {
-                    value.range = max(value.range, pointer.offset)
+                    value.range = max(value.range, proven)
                 }
             }
         }
@@ -175,11 +181,14 @@ extension Analyzer {
     }
 
     func exit(_ state: inout AbstractState, forks: inout [AbstractState], at pc: Int) throws(VerifierError) -> Bool {
+        // A callback's r0 goes to the helper, which needs a number (the kernel does not ask
+        // whether it was written, only whether it is a scalar).
+        if state.current.callback != nil, !state[0].isScalar {
+            throw VerifierError(.callbackReturnNotScalar, at: pc)
+        }
         let result = try read(.r0, state, at: pc)
         if state.frames.count == 1 {
-            if let (id, instruction) = state.references.min(by: { $0.key < $1.key }) {
-                throw VerifierError(.unreleasedReference(id: id, instruction: instruction), at: pc)
-            }
+            try checkReleased(state, acquiredFrom: 0, at: pc)
             guard result.isScalar else { throw VerifierError(.pointerLeak(register: 0, into: "as return value"), at: pc) }
             if let range = environment.returnRange {
                 try checkReturn(result.scalar, in: range, thirtyTwoBit: environment.kind.isLSM, callback: false, at: pc)
@@ -190,9 +199,9 @@ extension Analyzer {
         if case .stack(let frame)? = result.pointerKind, frame >= depth {
             throw VerifierError(.invalidStore("cannot return stack pointer to the caller"), at: pc)
         }
+        if state.current.callback != nil { try checkReleased(state, acquiredFrom: depth, at: pc) }
         let callee = state.frames.removeLast()
         if let callback = callee.callback {
-            guard result.isScalar else { throw VerifierError(.returnUnknown(callback: true), at: pc) }
             try checkReturn(result.scalar, in: callback.returnRange, thirtyTwoBit: false, callback: true, at: pc)
         }
         // Nothing may keep pointing into the frame that is gone.
@@ -209,6 +218,13 @@ extension Analyzer {
             state.pc = callee.callSite + 1
         }
         return true
+    }
+
+    /// References acquired in `frame` or deeper must have been released by now.
+    func checkReleased(_ state: AbstractState, acquiredFrom frame: Int, at pc: Int) throws(VerifierError) {
+        if let (id, reference) = state.unreleasedReference(acquiredFrom: frame) {
+            throw VerifierError(.unreleasedReference(id: id, instruction: reference.instruction), at: pc)
+        }
     }
 
     private func checkReturn(_ value: Scalar, in range: ClosedRange<Int64>, thirtyTwoBit: Bool, callback: Bool,

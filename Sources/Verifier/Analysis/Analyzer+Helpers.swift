@@ -5,11 +5,16 @@ extension Analyzer {
     func helperCall(_ id: Int32, _ state: inout AbstractState, forks: inout [AbstractState], at pc: Int)
         throws(VerifierError) -> Bool
     {
-        guard let helper = environment.helpers[id] else { throw VerifierError(.unknownHelper(id), at: pc) }
+        guard let helper = environment.helpers[id] else {
+            // A call the loader poisoned (an unresolved CO-RE relocation or weak kfunc) fails where a path reaches it.
+            let poisoned = program.metadata.poisonReason(at: pc).map { VerifierError.Reason.poisonedCall(id, $0) }
+            throw VerifierError(poisoned ?? .unknownHelper(id), at: pc)
+        }
         var map: Int? = nil
         var memory: (register: Int, value: Value, writes: Bool)? = nil
         var released: UInt32? = nil
         var callback: Int? = nil
+        var key: Value? = nil
         for (index, argument) in helper.arguments.enumerated() {
             let register = index + 1
             let value = try read(Register(rawValue: UInt8(register))!, state, at: pc)
@@ -22,12 +27,20 @@ extension Analyzer {
             case .scalar:
                 guard value.isScalar else { throw expect("scalar") }
             case .mapPointer:
-                guard case .map(let index)? = value.pointerKind else { throw expect("map_ptr") }
+                guard case .map(let index)? = value.pointerKind, !value.maybeNull else { throw expect("map_ptr") }
+                let mapType = maps[index].type.rawValue
+                if helper.operation == .tailCall && maps[index].type != .programArray {
+                    throw VerifierError(.invalidStore("expected prog array map for tail call"), at: pc)
+                }
+                guard MapCompatibility.allows(helper: id, mapType: mapType) else {
+                    throw VerifierError(.invalidStore("cannot pass map_type \(mapType) into func bpf_\(helper.name)#\(id)"), at: pc)
+                }
                 map = index
             case .mapKey, .mapValue, .uninitializedMapValue:
                 guard let map else { throw expect("map_ptr") }
-                let definition = environment.maps[map]
+                let definition = maps[map]
                 let size = argument == .mapKey ? definition.keySize : definition.valueSize
+                if argument == .mapKey { key = value }
                 try checkMemoryArgument(register: register, value, size: size, writes: argument == .uninitializedMapValue,
                                         &state, at: pc)
             case .readableMemory, .writableMemory:
@@ -57,20 +70,18 @@ extension Analyzer {
                     throw VerifierError(.notReferenced(register: register), at: pc)
                 }
                 guard value.offset == 0, value.scalar.constantValue == 0 else {
-                    throw VerifierError(.invalidStore("R\(register) must point to the start of the ring buffer record"), at: pc)
+                    throw VerifierError(.invalidStore("R\(register) must have zero offset when passed to release func"), at: pc)
                 }
                 released = value.reference
             case .constantString:
-                guard case .mapValue(let index)? = value.pointerKind, !value.maybeNull, value.scalar.isConstant,
-                      value.offset >= 0, value.offset < Int64(environment.maps[index].valueSize)
-                else { throw expect("const_str") }
+                try checkConstantString(register: register, value, at: pc)
             }
         }
 
         switch helper.operation {
         case .tailCall?:
-            if let (id, instruction) = state.references.min(by: { $0.key < $1.key }) {
-                throw VerifierError(.unreleasedReference(id: id, instruction: instruction), at: pc)
+            if !state.references.isEmpty {
+                throw VerifierError(.invalidStore("tail_call would lead to reference leak"), at: pc)
             }
         case .loop?:
             try repeatCallback(callback!, CallbackFrame(returnRange: 0...1), from: pc, iteration: 0, &state, forks: &forks)
@@ -86,7 +97,7 @@ extension Analyzer {
             state.references[released] = nil
             state.updateAllValues { value in if value.reference == released { value = .unknownScalar } }
         }
-        setResult(of: helper, map: map, &state, at: pc)
+        setResult(of: helper, map: map, present: map.map { isPresent(key, in: $0, state) } ?? false, &state, at: pc)
         state.pc = pc + 1
         return true
     }
@@ -110,23 +121,61 @@ extension Analyzer {
         state.pc = function
     }
 
-    /// r0 as the helper's return type says, and r1-r5 no longer readable.
-    private func setResult(of helper: Helper, map: Int?, _ state: inout AbstractState, at pc: Int) {
+    /// Whether a lookup of `key` in array map `map` cannot miss: a constant key below
+    /// `max_entries` (the kernel's constant map keys).
+    private func isPresent(_ key: Value?, in map: Int, _ state: AbstractState) -> Bool {
+        let definition = maps[map]
+        guard definition.type == .array || definition.type == .perThreadArray, let key,
+              [1, 2, 4, 8].contains(definition.keySize) else { return false }
+        var copy = state
+        guard let loaded = try? access(key, register: 2, offset: 0, size: definition.keySize, .read, &copy, at: state.pc),
+              let constant = loaded.scalar.constantValue, loaded.isScalar else { return false }
+        return constant < UInt64(definition.maxEntries)
+    }
+
+    /// r0 as the helper's return type says (a map value that cannot be missing is not NULL),
+    /// and r1-r5 no longer readable.
+    private func setResult(of helper: Helper, map: Int?, present: Bool, _ state: inout AbstractState, at pc: Int) {
         let result: Value
         switch helper.returns {
         case .integer:
             result = .unknownScalar
         case .mapValueOrNull:
-            result = Value(type: .pointer(.mapValue(map!)), scalar: .constant(0), id: state.freshID(), maybeNull: true)
+            // A map of maps holds maps: what a lookup finds is an inner map, a map argument for helpers.
+            let kind: PointerKind = maps.innerMap(of: map!).map { .map($0) } ?? .mapValue(map!)
+            result = Value(type: .pointer(kind), scalar: .constant(0), id: present ? 0 : state.freshID(),
+                           maybeNull: !present)
         case .ringBufferMemoryOrNull:
             let size = Int64(bitPattern: state[2].scalar.constantValue ?? 0)
             let id = state.freshID()
-            state.references[id] = pc
+            state.references[id] = Reference(instruction: pc,
+                                             frame: state.frames.lastIndex { $0.callback != nil } ?? 0)
             result = Value(type: .pointer(.memory(size: size)), scalar: .constant(0), id: id, maybeNull: true,
                            reference: id)
         }
         for register in 1...5 { state[register] = .uninitialized }
         state[0] = result
+    }
+
+    /// Checks that `value` (argument `register`) points into the value of a frozen read-only map,
+    /// at a constant offset, where a NUL ends the string before the value does (`check_reg_const_str`).
+    private func checkConstantString(register: Int, _ value: Value, at pc: Int) throws(VerifierError) {
+        guard case .mapValue(let index)? = value.pointerKind, !value.maybeNull else {
+            throw VerifierError(.argumentType(register: register, actual: value.typeName, expected: "map_value"), at: pc)
+        }
+        guard let bytes = environment.frozenValues[index] else {
+            throw VerifierError(.constantString("R\(register) does not point to a readonly map'"), at: pc)
+        }
+        guard let variable = value.scalar.constantValue else {
+            throw VerifierError(.constantString("R\(register) is not a constant address'"), at: pc)
+        }
+        let offset = value.offset + Int64(bitPattern: variable)
+        guard offset >= 0, offset < Int64(bytes.count) else {
+            throw VerifierError(.mapValueAccess(valueSize: bytes.count, offset: offset, size: 1), at: pc)
+        }
+        guard bytes[Int(offset)...].contains(0) else {
+            throw VerifierError(.constantString("string is not zero-terminated"), at: pc)
+        }
     }
 
     /// Checks that `value` (argument `register`) points to `size` bytes the helper may read
@@ -147,7 +196,9 @@ extension Analyzer {
             }
             let low = value.offset + variable.smin, high = value.offset + variable.smax + Int64(size)
             guard low >= -frameSize, high <= 0 else {
-                throw VerifierError(.stackAccess(write: writes, register: register, offset: low, size: size), at: pc)
+                throw VerifierError(.stackAccess(write: writes, register: register,
+                                                 variable: value.scalar.isConstant ? nil : value.scalar.tnumText,
+                                                 offset: value.scalar.isConstant ? low : value.offset, size: size), at: pc)
             }
             let first = Int(low + frameSize), last = Int(high + frameSize)
             if writes {
@@ -156,8 +207,8 @@ extension Analyzer {
                 for byte in first..<last {
                     let slot = state.frames[frame].stack[byte / 8]
                     guard slot.spilled != nil || slot.kind(at: byte % 8) != .invalid else {
-                        throw VerifierError(.uninitializedStackRead(register: register, offset: Int64(byte) - frameSize,
-                                                                    size: size), at: pc)
+                        throw VerifierError(.uninitializedStackRead(register: register, offset: low,
+                                                                    byte: byte - first, size: size), at: pc)
                     }
                 }
             }

@@ -1,7 +1,7 @@
 import BPFVM
 
 /// What an instruction does to the memory it addresses.
-enum MemoryAccess {
+enum MemoryAccess: Equatable {
     case read
     /// A store of `value` (`immediate` for `ST`).
     case write(Value, immediate: Bool)
@@ -29,13 +29,28 @@ extension Analyzer {
             // Pointers may be spilled to the stack only, never leaked into memory others read.
             throw VerifierError(.pointerLeak(register: register, into: "into \(base.typeName) memory"), at: pc)
         }
+        // Atomics may not touch the context of a kind with a kernel-defined layout, nor packets.
+        if kind == .atomic {
+            let forbidden: String? = switch pointer {
+            case .context: if case .memory = environment.context { nil } else { "ctx" }
+            case .packet, .packetMeta: "pkt"
+            default: nil
+            }
+            if let forbidden {
+                throw VerifierError(.invalidStore("BPF_ATOMIC stores into R\(register) \(forbidden) is not allowed"), at: pc)
+            }
+        }
+        // The stack is always accessed aligned (spill tracking relies on it), atomics everywhere.
+        if pointer.isStack || kind == .atomic {
+            try checkAlignment(base, pointer, offset: offset, size: size, at: pc)
+        }
         switch pointer {
         case .stack(let frame):
             return try stackAccess(base, frame: frame, register: register, offset: offset, size: size, kind, &state, at: pc)
         case .context:
             return try contextAccess(base, register: register, offset: offset, size: size, kind, &state, at: pc)
         case .mapValue(let map):
-            let definition = environment.maps[map]
+            let definition = maps[map]
             if kind.writes && definition.flags & Self.readOnlyProgramFlag != 0 {
                 throw VerifierError(.readOnlyAccess("write into map forbidden, value_size=\(definition.valueSize) off=\(base.offset + offset) size=\(size)"), at: pc)
             }
@@ -45,17 +60,11 @@ extension Analyzer {
             }
             return .scalar(.unsigned(bytes: size))
         case .memory(let regionSize):
-            if case .atomic = kind {
-                throw VerifierError(.invalidStore("atomic access to ring buffer memory is not allowed"), at: pc)
-            }
             try checkRegion(base, register: register, offset: offset, size: size, regionSize: regionSize, at: pc) {
-                start, _ in .memoryAccess(kind: "mem", size: regionSize, offset: start, accessSize: size)
+                start, _ in .memoryAccess(kind: "memory", size: regionSize, offset: start, accessSize: size)
             }
             return .scalar(.unsigned(bytes: size))
         case .packet, .packetMeta:
-            if case .atomic = kind {
-                throw VerifierError(.invalidStore("BPF_ATOMIC stores into R\(register) pkt is not allowed"), at: pc)
-            }
             let start = base.offset + offset
             let fits = base.scalar.b64.smin >= 0 && start >= 0
                 && start + Int64(size) <= base.range && base.scalar.b64.umax < UInt64(Self.maximumOffset)
@@ -69,6 +78,25 @@ extension Analyzer {
         case .map, .packetEnd, .function:
             throw VerifierError(.invalidMemoryAccess(register: register, type: base.typeName), at: pc)
         }
+    }
+
+    /// Checks that every address `base + offset` may be is a multiple of `size`.
+    private func checkAlignment(_ base: Value, _ pointer: PointerKind, offset: Int64, size: Int, at pc: Int)
+        throws(VerifierError)
+    {
+        let mask = UInt64(size - 1)
+        let fixed = UInt64(bitPattern: base.offset &+ offset)
+        guard (base.scalar.tnum.value &+ fixed) & mask != 0 || base.scalar.tnum.mask & mask != 0 else { return }
+        let object = switch pointer {
+        case .stack: "stack "
+        case .mapValue: "value "
+        case .context: "context "
+        case .packet, .packetMeta: "packet "
+        default: ""
+        }
+        let variable = base.scalar.constantValue.map { String(Int64(bitPattern: $0)) } ?? base.scalar.tnumText
+        throw VerifierError(.misalignedAccess(object: object, variable: variable, pointerOffset: base.offset,
+                                              offset: offset, size: size), at: pc)
     }
 
     /// `BPF_F_RDONLY_PROG`: the program may only read the map's values.
@@ -104,10 +132,8 @@ extension Analyzer {
         if base.scalar.isConstant {
             let start = fixed + Int64(bitPattern: base.scalar.constantValue!)
             guard start >= -frameSize, start + Int64(size) <= 0 else {
-                throw VerifierError(.stackAccess(write: kind.writes, register: register, offset: start, size: size), at: pc)
-            }
-            guard start % Int64(size) == 0 else {
-                throw VerifierError(.misalignedStackAccess(offset: start, size: size), at: pc)
+                throw VerifierError(.stackAccess(write: !kind.reads, register: register, variable: nil, offset: start,
+                                                 size: size), at: pc)
             }
             noteStackDepth(frame: frame, offset: start, state: state)
             return try fixedStackAccess(frame: frame, start: Int(start + frameSize), size: size, kind, &state, at: pc)
@@ -118,7 +144,8 @@ extension Analyzer {
         }
         let low = fixed + variable.smin, high = fixed + variable.smax + Int64(size)
         guard low >= -frameSize, high <= 0 else {
-            throw VerifierError(.variableStackAccess(register: register, detail: "off=\(low) size=\(size) outside the stack"), at: pc)
+            throw VerifierError(.stackAccess(write: !kind.reads, register: register, variable: base.scalar.tnumText,
+                                             offset: fixed, size: size), at: pc)
         }
         noteStackDepth(frame: frame, offset: low, state: state)
         let first = Int(low + frameSize), last = Int(high + frameSize)
@@ -201,7 +228,7 @@ extension Analyzer {
             fatalError("handled above")
         case .xdp:
             guard !kind.writes, size == 4, offset >= 0, offset % 4 == 0,
-                  offset < Int64(ContextLayout.xdpContextSize) else {
+                  offset < Int64(ContextLayout.xdpReadableSize) else {
                 throw VerifierError(.invalidContextAccess(offset: offset, size: size), at: pc)
             }
             switch offset {
@@ -211,8 +238,11 @@ extension Analyzer {
             default: return .scalar(.unsigned(bytes: 4))
             }
         case .hookArguments(let hook):
-            if kind.writes { throw VerifierError(.invalidContextAccess(offset: offset, size: size), at: pc) }
-            guard offset >= 0, offset % 8 == 0 else {
+            // tracing_prog_is_valid_access: read-only, within MAX_BPF_FUNC_ARGS (12) slots.
+            guard !kind.writes, offset >= 0, offset < 12 * 8 else {
+                throw VerifierError(.invalidContextAccess(offset: offset, size: size), at: pc)
+            }
+            guard offset % 8 == 0 else {
                 throw VerifierError(.hookArgumentAlignment(function: hook.name, offset: offset), at: pc)
             }
             let slot = offset / 8
@@ -242,8 +272,14 @@ extension Analyzer {
         if kind.writes {
             throw VerifierError(.readOnlyAccess("only read is supported: R\(register) points to host struct \(name)"), at: pc)
         }
-        let start = base.offset + offset
-        guard let structSize = btf.resolvedSize(of: type), start >= 0, start + Int64(size) <= Int64(structSize) else {
+        guard let variable = base.scalar.constantValue else {
+            throw VerifierError(.readOnlyAccess("R\(register) is ptr_\(name) invalid variable offset: off=\(base.offset), var_off=\(base.scalar.tnumText)"), at: pc)
+        }
+        let start = base.offset + Int64(bitPattern: variable) + offset
+        guard start >= 0 else {
+            throw VerifierError(.readOnlyAccess("R\(register) is ptr_\(name) invalid negative access: off=\(start)"), at: pc)
+        }
+        guard let structSize = btf.resolvedSize(of: type), start + Int64(size) <= Int64(structSize) else {
             throw VerifierError(.hookStructAccess(type: name, offset: start, size: size), at: pc)
         }
         hostLoads.insert(pc)

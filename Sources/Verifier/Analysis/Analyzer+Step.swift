@@ -158,32 +158,26 @@ extension Analyzer {
         }
         if !left.isScalar && !right.isScalar {
             guard op == .sub, left.pointerKind == right.pointerKind, !left.maybeNull, !right.maybeNull else {
-                throw VerifierError(.pointerArithmetic(register: dst, operation: Self.operatorText(op)), at: pc)
+                throw VerifierError(.invalidStore("R\(dst) pointer \(Self.operatorText(op)) pointer prohibited"), at: pc)
             }
             return .unknownScalar
         }
         if op == .sub && left.isScalar {
-            throw VerifierError(.pointerArithmetic(register: dst, operation: "-="), at: pc)
+            throw VerifierError(.invalidStore("R\(dst) tried to subtract pointer from scalar"), at: pc)
         }
         var pointer = left.isScalar ? right : left
         let scalar = left.isScalar ? left.scalar : right.scalar
-        let pointerRegister = left.isScalar ? -1 : dst
         if pointer.maybeNull {
             throw VerifierError(.pointerArithmeticOnNullable(register: dst, type: pointer.typeName), at: pc)
         }
         switch pointer.pointerKind! {
         case .map, .packetEnd, .function:
             throw VerifierError(.pointerArithmeticOn(register: dst, type: pointer.typeName), at: pc)
-        case .context:
-            if case .memory = environment.context { break }
-            throw VerifierError(.pointerArithmeticOn(register: dst, type: pointer.typeName), at: pc)
-        case .host:
-            guard scalar.isConstant else {
-                throw VerifierError(.pointerArithmeticOn(register: dst, type: pointer.typeName), at: pc)
-            }
+        case .stack where op == .sub:
+            throw VerifierError(.invalidStore("R\(dst) subtraction from stack pointer prohibited"), at: pc)
         default: break
         }
-        _ = pointerRegister
+        try checkSaneOffset(scalar, of: pointer, at: pc)
         if let constant = scalar.constantValue {
             let delta = Int64(bitPattern: constant)
             let (offset, overflow) = op == .add ? pointer.offset.addingReportingOverflow(delta)
@@ -205,6 +199,26 @@ extension Analyzer {
     }
 
     static let maximumOffset: Int64 = 1 << 29
+
+    /// The kernel's check_reg_sane_offset: a number added to (or subtracted from) a pointer, and
+    /// the pointer's own variable part, must stay far inside the 2^29 limit of offsets.
+    private func checkSaneOffset(_ scalar: Scalar, of pointer: Value, at pc: Int) throws(VerifierError) {
+        let type = pointer.typeName
+        if let constant = scalar.constantValue {
+            let value = Int64(bitPattern: constant)
+            guard value < Self.maximumOffset && value > -Self.maximumOffset else {
+                throw VerifierError(.invalidStore("math between \(type) pointer and \(value) is not allowed"), at: pc)
+            }
+        }
+        for smin in [scalar.b64.smin, pointer.scalar.b64.smin] {
+            if smin == .min {
+                throw VerifierError(.invalidStore("math between \(type) pointer and register with unbounded min value is not allowed"), at: pc)
+            }
+            guard smin < Self.maximumOffset && smin > -Self.maximumOffset else {
+                throw VerifierError(.invalidStore("value \(smin) makes \(type) pointer be out of bounds"), at: pc)
+            }
+        }
+    }
 
     static func operatorText(_ op: ALUOperation) -> String {
         switch op {

@@ -8,6 +8,8 @@ final class Analyzer {
     let program: Program
     let structure: ProgramStructure
     let environment: VerificationEnvironment
+    /// The environment's maps and the inner-map templates of its maps of maps.
+    let maps: ReachableMaps
     let options: VerifierOptions
     var log: VerifierLog
 
@@ -30,6 +32,7 @@ final class Analyzer {
         self.program = program
         self.structure = structure
         self.environment = environment
+        self.maps = ReachableMaps(environment.maps)
         self.options = options
         self.log = VerifierLog(level: options.logLevel, program: program, helpers: environment.helpers)
         self.stackDepth = Array(repeating: 0, count: structure.functionStarts.count)
@@ -132,19 +135,31 @@ final class Analyzer {
         return false
     }
 
-    /// Which registers of each frame matter for the rest of the path from `state`.
-    private func liveness(of state: AbstractState) -> (Int, Int) -> Bool {
+    /// Which registers of each frame matter for the rest of the path from `state`, and which
+    /// of their numbers (and of the spilled numbers) must be compared exactly.
+    private func liveness(of state: AbstractState) -> StateMask {
         let top = state.frames.count - 1
-        var masks: [UInt16] = state.frames.indices.map { index in
-            if index == top { return structure.liveIn[state.pc] }
+        var mask = StateMask()
+        for index in state.frames.indices {
+            if index == top {
+                mask.live.append(structure.liveIn[state.pc])
+                mask.precise.append(structure.precision.registers[state.pc])
+                mask.preciseSlots.append(structure.precision.slots[state.pc])
+                continue
+            }
             let callee = state.frames[index + 1]
-            if callee.callback != nil { return 0x7ff }
-            // After the callee returns, r0-r5 are rewritten: only r6-r10 of the caller matter.
             let resume = callee.callSite + 1
-            return resume < structure.liveIn.count ? structure.liveIn[resume] & 0x7c0 : 0x400
+            if callee.callback != nil || resume >= structure.liveIn.count {
+                mask.live.append(0x7ff); mask.precise.append(0x7ff); mask.preciseSlots.append(.max)
+                continue
+            }
+            // After the callee returns, r0-r5 are rewritten: only r6-r10 of the caller matter.
+            mask.live.append(structure.liveIn[resume] & 0x7c0)
+            mask.precise.append(structure.precision.registers[resume] & 0x7c0)
+            mask.preciseSlots.append(structure.precision.slots[resume])
         }
-        masks[top] |= 1 << 10
-        return { frame, register in masks[frame] & (1 << UInt16(register)) != 0 }
+        mask.live[top] |= 1 << 10
+        return mask
     }
 }
 

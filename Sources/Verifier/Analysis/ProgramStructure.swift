@@ -4,7 +4,8 @@ import BPFVM
 /// functions (the entry point, every local call target and every callback), the prune points,
 /// and which registers are live before each instruction. Building it rejects what the kernel's
 /// CFG pass rejects: jumps leaving their function, unreachable instructions, functions that can
-/// fall off their end, immediate division by zero, unresolved `lddw` forms and unknown helpers.
+/// fall off their end, immediate division by zero, unresolved `lddw` forms, maps of maps without an inner-map
+/// template, and unknown helpers (except calls the loader poisoned, which fail only where a path reaches them).
 struct ProgramStructure {
     /// The operation starting at each slot (nil for the second slot of an `lddw`).
     let operations: [Operation?]
@@ -16,6 +17,8 @@ struct ProgramStructure {
     let prunePoints: [Bool]
     /// Registers (bit n = rN) that may be read before being written, from each instruction on.
     let liveIn: [UInt16]
+    /// Which live values' exact numbers may matter before each instruction (for pruning).
+    let precision: Precision
 
     init(_ program: Program, environment: VerificationEnvironment) throws(VerifierError) {
         let count = program.instructions.count
@@ -34,6 +37,10 @@ struct ProgramStructure {
             case .loadImmediate64(.mapByIndex, _, let value), .loadImmediate64(.mapValueByIndex, _, let value):
                 let map = Int(UInt32(truncatingIfNeeded: value))
                 guard map < environment.maps.count else { throw VerifierError(.invalidMapIndex(map), at: index) }
+                let definition = environment.maps[map]
+                if definition.type.holdsMaps && definition.innerMap == nil {
+                    throw VerifierError(.missingInnerMapTemplate(definition.name), at: index)
+                }
             case .loadImmediate64(.immediate, _, _):
                 break
             case .loadImmediate64:
@@ -41,7 +48,9 @@ struct ProgramStructure {
             case .alu(let op, _, _, .immediate(0)) where op == .div || op == .sdiv || op == .mod || op == .smod:
                 throw VerifierError(.divisionByZero, at: index)
             case .call(.helper(let id)):
-                guard environment.helpers[id] != nil else { throw VerifierError(.unknownHelper(id), at: index) }
+                guard environment.helpers[id] != nil || program.metadata.poisonReason(at: index) != nil else {
+                    throw VerifierError(.unknownHelper(id), at: index)
+                }
             case .call(.kfunc):
                 throw VerifierError(.unsupportedCall("calling kernel functions (kfuncs)"), at: index)
             default:
@@ -104,6 +113,8 @@ struct ProgramStructure {
         }
         self.prunePoints = prunePoints
         self.liveIn = Self.liveness(operations, environment: environment)
+        self.precision = Precision(operations, functionOfSlot: functionOfSlot,
+                                   checksReturnValue: environment.returnRange != nil)
     }
 
     /// Where control may go after `operation` at `index`, within its function.

@@ -10,15 +10,21 @@ public struct VerificationEnvironment: Sendable {
     public var maps: [MapDefinition]
     /// The helpers the program may call, with the prototypes its calls are checked against.
     public var helpers: HelperTable
+    /// The one value of each single-entry array map (by index in `maps`) that programs may only read
+    /// (`BPF_F_RDONLY_PROG`) and the host may no longer change (frozen, as `.rodata` is once loaded): a
+    /// constant string argument (a format, `strncmp`'s second string) must lie in one, NUL-terminated, as
+    /// the kernel reads such maps at verification.
+    public var frozenValues: [Int: [UInt8]]
 
     /// `helpers` defaults to the standard helpers available to `kind`.
     public init(kind: ProgramKind = .testRun(type: "socket"), context: ContextLayout = .memory(size: 64),
-                maps: [MapDefinition] = [], helpers: HelperTable? = nil)
+                maps: [MapDefinition] = [], helpers: HelperTable? = nil, frozenValues: [Int: [UInt8]] = [:])
     {
         self.kind = kind
         self.context = context
         self.maps = maps
         self.helpers = helpers ?? StandardHelpers.table.available(to: kind)
+        self.frozenValues = frozenValues
     }
 
     /// The range r0 must lie in when the program exits (nil: any value).
@@ -52,8 +58,9 @@ public enum ContextLayout: Sendable {
     /// The `u64` argument slots of a hook, typed by its BTF prototype (read-only).
     case hookArguments(HookPrototype)
 
-    /// The size of `struct xdp_md`.
-    static let xdpContextSize = 24
+    /// The readable part of `struct xdp_md` for plain xdp programs: `egress_ifindex` (at 20) is
+    /// only for devmap programs.
+    static let xdpReadableSize = 20
 }
 
 /// A hook's BTF function prototype: its name, its parameters' types and its return type, in

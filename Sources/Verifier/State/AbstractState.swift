@@ -2,9 +2,8 @@
 /// each), the references the path holds, and where it is.
 struct AbstractState: Sendable {
     var frames: [Frame]
-    /// Acquired references (ring-buffer records) not yet released: reference id -> the
-    /// instruction that acquired it.
-    var references: [UInt32: Int] = [:]
+    /// Acquired references (ring-buffer records) not yet released, by reference id.
+    var references: [UInt32: Reference] = [:]
     /// The instruction about to be executed.
     var pc: Int = 0
     /// The next fresh id (for or-null pointers, packet pointers and references).
@@ -25,6 +24,12 @@ struct AbstractState: Sendable {
     subscript(register: Int) -> Value {
         get { frames[frames.count - 1].registers[register] }
         set { frames[frames.count - 1].registers[register] = newValue }
+    }
+
+    /// The first reference still held that was acquired in frame `frame` or deeper (a callback
+    /// must release what it acquired before it returns; a program before it exits or tail-calls).
+    func unreleasedReference(acquiredFrom frame: Int) -> (id: UInt32, reference: Reference)? {
+        references.filter { $0.value.frame >= frame }.min { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// Applies `change` to every register and spilled slot of every frame.
@@ -69,24 +74,36 @@ struct AbstractState: Sendable {
 
     /// Whether a state equal to `old` or more general than this one was proven safe, so that
     /// this state need not be explored further (`live` registers only, per frame).
-    func isSubsumed(by old: AbstractState, live: (_ frame: Int, _ register: Int) -> Bool) -> Bool {
+    func isSubsumed(by old: AbstractState, live: StateMask) -> Bool {
         guard frames.count == old.frames.count, references.count == old.references.count else { return false }
         var ids = IDMap()
         for index in frames.indices {
             let frame = frames[index], oldFrame = old.frames[index]
             guard frame.callSite == oldFrame.callSite, frame.function == oldFrame.function,
                   frame.callback == oldFrame.callback else { return false }
-            for register in 0..<11 where live(index, register) {
-                guard frame.registers[register].isSubsumed(by: oldFrame.registers[register], ids: &ids) else {
-                    return false
-                }
+            for register in 0..<11 where live.live[index] & (1 << UInt16(register)) != 0 {
+                let value = frame.registers[register], oldValue = oldFrame.registers[register]
+                // A number whose exact value cannot matter any more is covered by any number.
+                if value.isScalar && oldValue.isScalar && live.precise[index] & (1 << UInt16(register)) == 0 { continue }
+                guard value.isSubsumed(by: oldValue, ids: &ids) else { return false }
             }
             for slot in 0..<Frame.slotCount {
-                guard frame.stack[slot].isSubsumed(by: oldFrame.stack[slot], ids: &ids) else { return false }
+                let current = frame.stack[slot], previous = oldFrame.stack[slot]
+                if live.preciseSlots[index] & (1 << UInt64(slot)) == 0, let value = current.spilled, value.isScalar,
+                   let oldValue = previous.spilled, oldValue.isScalar { continue }
+                guard current.isSubsumed(by: previous, ids: &ids) else { return false }
             }
         }
         return true
     }
+}
+
+/// Per frame: the live registers (bit n = rN), those whose numbers must match exactly, and the
+/// stack slots whose spilled numbers must.
+struct StateMask {
+    var live: [UInt16] = []
+    var precise: [UInt16] = []
+    var preciseSlots: [UInt64] = []
 }
 
 /// One call frame: its registers, its 512-byte stack (64 slots, slot 0 at fp-512), and how it
@@ -113,6 +130,13 @@ struct Frame: Sendable {
         self.function = function
         self.callback = callback
     }
+}
+
+/// An acquired reference: where it was acquired, and the innermost callback frame it was
+/// acquired in (0 outside callbacks), which must release it before returning.
+struct Reference: Hashable, Sendable {
+    let instruction: Int
+    let frame: Int
 }
 
 /// How a callback frame relates to the helper call that runs it (`bpf_loop`).

@@ -7,16 +7,16 @@ extension BTF {
     /// to a prototype that takes that pointer), but C cannot declare them, and printers that
     /// follow these kinds without marking them, as libbpf's C dumper does, recurse forever.
     public func cycleWithoutAggregate() -> UInt32? {
-        /// Whether `id` is of a kind the cycle may go through.
-        func isUnguarded(_ id: UInt32) -> Bool {
-            switch records.code(id) {
+        /// Whether a type of kind `code` is one the cycle may go through.
+        func isUnguarded(_ code: BTFKind.Code) -> Bool {
+            switch code {
             case .pointer, .array, .typedef, .const, .volatile, .restrict, .typeTag, .functionProto: true
             default: false
             }
         }
-        /// The `index`-th type unguarded type `id` refers to, or nil past the last.
-        func successor(_ id: UInt32, _ index: Int) -> UInt32? {
-            switch records.code(id) {
+        /// The `index`-th type the unguarded type `id` (of kind `code`) refers to, or nil past the last.
+        func successor(_ id: UInt32, _ code: BTFKind.Code, _ index: Int) -> UInt32? {
+            switch code {
             case .array: index == 0 ? records.dataWord(id, 0) : nil
             case .functionProto:
                 index == 0 ? records.sizeOrType(id)
@@ -26,12 +26,14 @@ extension BTF {
         }
         // Iterative depth-first search with three colours: 0 new, 1 on the path, 2 done.
         var colour = [UInt8](repeating: 0, count: records.count)
-        var path: [(id: UInt32, next: Int)] = []
-        for start in 1..<UInt32(records.count) where colour[Int(start)] == 0 && isUnguarded(start) {
+        var path: [(id: UInt32, code: BTFKind.Code, next: Int)] = []
+        for start in 1..<UInt32(records.count) where colour[Int(start)] == 0 {
+            let startCode = records.code(start)
+            guard isUnguarded(startCode) else { continue }
             colour[Int(start)] = 1
-            path.append((start, 0))
-            while let (id, index) = path.last {
-                guard let next = successor(id, index) else {
+            path.append((start, startCode, 0))
+            while let (id, code, index) = path.last {
+                guard let next = successor(id, code, index) else {
                     colour[Int(id)] = 2
                     path.removeLast()
                     continue
@@ -40,12 +42,13 @@ extension BTF {
                 switch colour[Int(next)] {
                 case 1: return next
                 case 0:
-                    guard next != 0, isUnguarded(next) else {
+                    let nextCode = records.code(next)
+                    guard next != 0, isUnguarded(nextCode) else {
                         colour[Int(next)] = 2
                         continue
                     }
                     colour[Int(next)] = 1
-                    path.append((next, 0))
+                    path.append((next, nextCode, 0))
                 default: continue
                 }
             }

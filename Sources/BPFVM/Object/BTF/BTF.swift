@@ -105,6 +105,17 @@ public struct BTF: Sendable {
         Int(id) < records.count ? records.code(id) : nil
     }
 
+    /// The size a type of a sized kind (INT, STRUCT, UNION, ENUM, ENUM64, DATASEC, FLOAT) stores, without
+    /// decoding the type; nil for other kinds and ids that do not exist.
+    public func storedSize(of id: UInt32) -> Int? {
+        switch kindCode(of: id) {
+        case .int?, .structure?, .union?, .enumeration?, .enumeration64?, .dataSection?, .float?:
+            Int(records.sizeOrType(id))
+        default:
+            nil
+        }
+    }
+
     /// The string at `offset` of the string section, or nil if out of range.
     public func string(at offset: UInt32) -> String? {
         strings.string(at: offset)

@@ -18,9 +18,7 @@ struct BTFByteReader: Sendable {
 
     @inline(__always)
     func u32(_ offset: Int) -> UInt32 {
-        guard offset >= 0, offset <= bytes.count - 4 else { return 0 }
-        let value = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: UInt32.self) }
-        return isBigEndian ? UInt32(bigEndian: value) : UInt32(littleEndian: value)
+        bytes.withUnsafeBytes { BTFBorrowedReader(bytes: $0, isBigEndian: isBigEndian).u32(offset) }
     }
 
     /// The byte order a BTF or BTF.ext magic reveals, or nil if `magic` bytes are not `0xeb9f`.
@@ -32,11 +30,44 @@ struct BTFByteReader: Sendable {
         default: return nil
         }
     }
+}
 
-    // MARK: Stored components (the one place their layout is written down)
+/// A STRUCT or UNION member as stored, without its name's text.
+struct BTFRawMember {
+    let nameOffset: UInt32
+    let type: UInt32
+    let bitOffset: Int
+    let bitfieldSize: Int
+}
 
+/// Reads 32-bit words of BTF data in its byte order; what the readers of stored records share.
+protocol BTFWordReader {
+    /// The word at `offset`, or 0 past the end (callers check lengths first).
+    func u32(_ offset: Int) -> UInt32
+}
+
+extension BTFByteReader: BTFWordReader {}
+
+/// BTF data borrowed for the duration of one pass over it (the decoder's checks): the same reads as
+/// ``BTFByteReader`` without a reference to count each time a record is read.
+struct BTFBorrowedReader: BTFWordReader {
+    let bytes: UnsafeRawBufferPointer
+    let isBigEndian: Bool
+
+    @inline(__always)
+    func u32(_ offset: Int) -> UInt32 {
+        guard offset >= 0, offset <= bytes.count - 4 else { return 0 }
+        let value = bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
+        return isBigEndian ? UInt32(bigEndian: value) : UInt32(littleEndian: value)
+    }
+}
+
+// MARK: Stored components (the one place their layout is written down)
+
+extension BTFWordReader {
     /// Member `index` of a STRUCT or UNION whose components start at `data`: name offset, type, and the offset
     /// word read as `kind_flag` says (bit offset in the low 24 bits and bitfield size in the high 8, or all bits).
+    @inline(__always)
     func member(data: Int, index: Int, kindFlag: Bool) -> BTFRawMember {
         let base = data + index * 12
         let word = u32(base + 8)
@@ -56,21 +87,15 @@ struct BTFByteReader: Sendable {
     }
 
     /// Parameter `index` of a FUNC_PROTO: name offset and type.
+    @inline(__always)
     func parameter(data: Int, index: Int) -> (nameOffset: UInt32, type: UInt32) {
         (u32(data + index * 8), u32(data + index * 8 + 4))
     }
 
     /// Entry `index` of a DATASEC: the VAR or FUNC, its offset and size.
+    @inline(__always)
     func entry(data: Int, index: Int) -> (type: UInt32, offset: Int, size: Int) {
         let base = data + index * 12
         return (u32(base), Int(u32(base + 4)), Int(u32(base + 8)))
     }
-}
-
-/// A STRUCT or UNION member as stored, without its name's text.
-struct BTFRawMember {
-    let nameOffset: UInt32
-    let type: UInt32
-    let bitOffset: Int
-    let bitfieldSize: Int
 }

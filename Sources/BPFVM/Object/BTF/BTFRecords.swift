@@ -14,6 +14,7 @@ struct BTFRecords: Sendable {
     var count: Int { offsets.count }
 
     /// The common header of type `id` (1 ..< count).
+    @inline(__always)
     func header(_ id: UInt32) -> BTFTypeHeader {
         let offset = Int(offsets[Int(id)])
         return BTFTypeHeader(nameOffset: reader.u32(offset), info: reader.u32(offset + 4),
@@ -21,6 +22,7 @@ struct BTFRecords: Sendable {
     }
 
     /// The kind number of type `id`, without decoding anything else (void for 0).
+    @inline(__always)
     func code(_ id: UInt32) -> BTFKind.Code {
         guard id != 0 else { return .void }
         return BTFKind.Code(rawValue: UInt8(truncatingIfNeeded: (reader.u32(Int(offsets[Int(id)]) + 4) >> 24) & 0x1f))
@@ -28,29 +30,36 @@ struct BTFRecords: Sendable {
     }
 
     /// The `size` or `type` word of type `id` (1 ..< count).
+    @inline(__always)
     func sizeOrType(_ id: UInt32) -> UInt32 { reader.u32(Int(offsets[Int(id)]) + 8) }
 
     /// The `vlen` of type `id` (1 ..< count): its number of components, or a FUNC's linkage.
+    @inline(__always)
     func vlen(_ id: UInt32) -> Int { Int(reader.u32(Int(offsets[Int(id)]) + 4) & 0xffff) }
 
     /// Word `index` of the kind-specific data of type `id` (an INT's bits, an ARRAY's fields, a VAR's linkage,
     /// a DECL_TAG's component index).
+    @inline(__always)
     func dataWord(_ id: UInt32, _ index: Int) -> UInt32 { reader.u32(data(id) + 4 * index) }
 
     /// Where the kind-specific data of type `id` (1 ..< count) starts.
+    @inline(__always)
     func data(_ id: UInt32) -> Int { Int(offsets[Int(id)]) + 12 }
 
     /// Member `index` of STRUCT or UNION `id`, as stored.
+    @inline(__always)
     func member(_ id: UInt32, _ index: Int) -> BTFRawMember {
         reader.member(data: data(id), index: index, kindFlag: header(id).kindFlag)
     }
 
     /// Parameter `index` of FUNC_PROTO `id`.
+    @inline(__always)
     func parameter(_ id: UInt32, _ index: Int) -> (nameOffset: UInt32, type: UInt32) {
         reader.parameter(data: data(id), index: index)
     }
 
     /// Entry `index` of DATASEC `id`.
+    @inline(__always)
     func entry(_ id: UInt32, _ index: Int) -> (type: UInt32, offset: Int, size: Int) {
         reader.entry(data: data(id), index: index)
     }

@@ -176,7 +176,7 @@ struct BTFResolver {
     mutating func resolve(_ id: UInt32) throws(BTFError) {
         root = id
         mode = .undecided
-        stack.removeAll(keepingCapacity: true)
+        // The stack is empty: the previous resolve ran until it was, or threw, which ends the checks.
         try push(id)
         // Each step pushes a type never visited before, pops one, or throws: at most 2n steps.
         while let vertex = stack.last {

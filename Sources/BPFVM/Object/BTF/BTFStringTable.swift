@@ -101,6 +101,9 @@ final class BTFNameDecoder {
         budget = 1 << 24 + 16 * (inputSize ?? table.bytes.count)
     }
 
+    /// Whether `offset` is a valid name offset.
+    func isValid(_ offset: UInt32) -> Bool { table.isValid(offset) }
+
     /// Whether the name at a valid `offset` is a valid identifier, and whether it is empty.
     func scan(_ offset: UInt32) throws(BTFError) -> (isIdentifier: Bool, isEmpty: Bool) {
         guard let (length, isIdentifier) = table.scan(offset) else { return (false, true) }

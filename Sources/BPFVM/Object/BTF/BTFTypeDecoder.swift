@@ -23,15 +23,32 @@ final class BTFTypeDecoder {
     /// Checks every record of the type section `[start, start + length)`, types 1, 2, ...; returns
     /// where each record starts and each one's kind (index 0, void, holds 0 and void).
     func checkAll(start: Int, length: Int) throws(BTFError) -> (offsets: [UInt32], codes: [BTFKind.Code]) {
+        let result = reader.bytes.withUnsafeBytes { bytes in
+            Result { () throws(BTFError) in
+                try checkAll(start: start, length: length,
+                             reader: BTFBorrowedReader(bytes: bytes, isBigEndian: reader.isBigEndian))
+            }
+        }
+        return try result.get()
+    }
+
+    /// `checkAll` reading through `reader`, the data borrowed for the whole pass.
+    private func checkAll(start: Int, length: Int, reader: BTFBorrowedReader) throws(BTFError)
+        -> (offsets: [UInt32], codes: [BTFKind.Code])
+    {
         var offsets: [UInt32] = [0]
         var codes: [BTFKind.Code] = [.void]
+        // Every record takes at least 12 bytes: reserving for that many never reallocates, and only the
+        // pages actually written are touched.
+        offsets.reserveCapacity(length / 12 + 1)
+        codes.reserveCapacity(length / 12 + 1)
         var cursor = start
         let end = start + length
         while cursor < end {
             let id = UInt32(offsets.count)
             guard id <= Self.maximumTypeID else { throw BTFError(.typeSection, .tooManyTypes) }
             offsets.append(UInt32(cursor))  // The whole BTF is at most 4 GiB (its header's offsets are 32-bit).
-            let (size, code) = try check(id: id, at: cursor, available: end - cursor)
+            let (size, code) = try check(id: id, at: cursor, available: end - cursor, reader: reader)
             codes.append(code)
             cursor += size
         }
@@ -39,7 +56,9 @@ final class BTFTypeDecoder {
     }
 
     /// Checks the record of type `id` at `offset`; returns its size in bytes and its kind.
-    func check(id: UInt32, at offset: Int, available: Int) throws(BTFError) -> (size: Int, code: BTFKind.Code) {
+    func check(id: UInt32, at offset: Int, available: Int, reader: BTFBorrowedReader) throws(BTFError)
+        -> (size: Int, code: BTFKind.Code)
+    {
         guard available >= 12 else { throw BTFError(.type(id), .truncatedType(needed: 12, available: available)) }
         let header = BTFTypeHeader(nameOffset: reader.u32(offset), info: reader.u32(offset + 4),
                                    sizeOrType: reader.u32(offset + 8))
@@ -47,14 +66,14 @@ final class BTFTypeDecoder {
         guard let code = BTFKind.Code(rawValue: header.kindNumber), code != .void else {
             throw BTFError(.type(id), .invalidKind(header.kindNumber))
         }
-        guard names.table.isValid(header.nameOffset) else {
+        guard names.isValid(header.nameOffset) else {
             throw BTFError(.type(id), .nameOffsetOutOfRange(header.nameOffset))
         }
         // Every name is read once here, and charged, even where no check looks at it: printing it later
         // must stay within the budget too.
         let name = try names.scan(header.nameOffset)
         var record = Record(id: id, header: header, code: code, data: offset + 12, available: available - 12,
-                            name: name, decoder: self)
+                            name: name, reader: reader, names: names)
         try record.checkKind()
         return (12 + record.dataSize, code)
     }
@@ -70,13 +89,13 @@ final class BTFTypeDecoder {
         let available: Int
         /// Whether the record's name is an identifier, and whether it is empty.
         let name: (isIdentifier: Bool, isEmpty: Bool)
-        /// The decoder checking the record, which outlives it (no reference counting per record).
-        unowned(unsafe) let decoder: BTFTypeDecoder
+        /// The data, borrowed for the pass, and its names, which outlive the record (no reference counting per
+        /// record or component).
+        let reader: BTFBorrowedReader
+        unowned(unsafe) let names: BTFNameDecoder
         /// Bytes of kind-specific data, set by `checkKind`.
         var dataSize = 0
 
-        var reader: BTFByteReader { decoder.reader }
-        var names: BTFNameDecoder { decoder.names }
         var vlen: Int { header.vlen }
         var sizeField: UInt32 { header.sizeOrType }
 
@@ -134,7 +153,7 @@ final class BTFTypeDecoder {
 
         /// Whether a member's, enumerator's or parameter's name is an identifier (its offset must be valid).
         func componentNameIsIdentifier(_ offset: UInt32, index: Int) throws(BTFError) -> Bool {
-            guard names.table.isValid(offset) else { throw fail(component: index, .nameOffsetOutOfRange(offset)) }
+            guard names.isValid(offset) else { throw fail(component: index, .nameOffsetOutOfRange(offset)) }
             return try names.scan(offset).isIdentifier
         }
 

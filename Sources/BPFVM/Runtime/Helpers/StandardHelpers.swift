@@ -48,6 +48,19 @@ public enum StandardHelpers {
         // Per-CPU maps are per-thread here, so the "processor" is the calling thread's slot in them.
         Helper(id: 8, name: "get_smp_processor_id") { _, _, _, _, _, _ in UInt64(Map.currentThreadSlot) },
         Helper(id: 12, name: "tail_call", arguments: [.context, .mapPointer, .scalar], operation: .tailCall),
+        Helper(id: 25, name: "perf_event_output", arguments: [.context, .mapPointer, .anything, .readableMemory,
+                                                                .size(allowsZero: true)], isGPLOnly: true) {
+            _, map, flags, data, size, _ in
+            guard let data = pointer(data) else { return errno(EFAULT) }
+            return status { () throws(MapError) in
+                try Map.fromOpaque(pointer(map)!).perfEventOutput(data, size: Int(truncatingIfNeeded: size), flags: flags)
+            }
+        },
+        Helper(id: 27, name: "get_stackid", arguments: [.context, .mapPointer, .anything], isGPLOnly: true,
+               availability: .tracing) { _, map, flags, _, _, context in
+            UInt64(bitPattern: Map.fromOpaque(pointer(map)!).stackID(flags: flags,
+                                                                     boundary: RunContext.stackBoundary(context)))
+        },
         Helper(id: 14, name: "get_current_pid_tgid", availability: .tracing) { _, _, _, _, _, _ in
             UInt64(UInt32(bitPattern: getpid())) << 32 | UInt64(UInt32(bitPattern: bpf_shim_gettid()))
         },
@@ -65,8 +78,22 @@ public enum StandardHelpers {
             buffer.storeBytes(of: 0, toByteOffset: count - 1, as: UInt8.self)
             return 0
         },
+        Helper(id: 37, name: "current_task_under_cgroup", arguments: [.mapPointer, .anything], availability: .tracing) {
+            map, index, _, _, _, context in
+            UInt64(bitPattern: Map.fromOpaque(pointer(map)!).isUnderCgroup(at: index, currentCgroup(context)))
+        },
         Helper(id: 45, name: "probe_read_str", arguments: [.writableMemory, .size(allowsZero: true), .anything],
                isGPLOnly: true, availability: .hostMemoryReads, function: probeReadString),
+        Helper(id: 67, name: "get_stack", arguments: [.context, .writableMemory, .size(allowsZero: true), .anything],
+               isGPLOnly: true, availability: .tracing) {
+            _, buffer, size, flags, _, context in
+            guard let buffer = pointer(buffer) else { return errno(EFAULT) }
+            return UInt64(bitPattern: Map.copyStack(into: buffer, size: Int(truncatingIfNeeded: size), flags: flags,
+                                                    boundary: RunContext.stackBoundary(context)))
+        },
+        Helper(id: 80, name: "get_current_cgroup_id", availability: .tracing) { _, _, _, _, _, context in
+            currentCgroup(context).id
+        },
         Helper(id: 87, name: "map_push_elem", arguments: [.mapPointer, .mapValue, .anything]) {
             map, value, flags, _, _, _ in
             guard let value = pointer(value) else { return errno(EFAULT) }
@@ -120,6 +147,7 @@ public enum StandardHelpers {
         Helper(id: 134, name: "ringbuf_query", arguments: [.mapPointer, .anything]) { map, flag, _, _, _, _ in
             Map.fromOpaque(pointer(map)!).query(flag)
         },
+        Helper(id: 160, name: "ktime_get_coarse_ns") { _, _, _, _, _, _ in clock(CLOCK_MONOTONIC_COARSE) },
         Helper(id: 165, name: "snprintf", arguments: [.writableMemory, .size(allowsZero: true), .constantString,
                                                       .readableMemory, .size(allowsZero: true)]) {
             buffer, size, format, data, length, _ in
@@ -142,6 +170,22 @@ public enum StandardHelpers {
             return printk(context, format: format, size: size, arguments: arguments)
         },
         Helper(id: 181, name: "loop", arguments: [.scalar, .callback, .anything, .scalar], operation: .loop),
+        Helper(id: 182, name: "strncmp", arguments: [.readableMemory, .size(allowsZero: true), .constantString]) {
+            first, size, second, _, _, _ in
+            guard let first = pointer(first), let second = pointer(second) else { return errno(EFAULT) }
+            let a = first.assumingMemoryBound(to: UInt8.self), b = second.assumingMemoryBound(to: UInt8.self)
+            for index in 0..<Int(truncatingIfNeeded: size) {
+                if a[index] != b[index] { return UInt64(bitPattern: a[index] < b[index] ? -1 : 1) }
+                if a[index] == 0 { break }
+            }
+            return 0
+        },
+        Helper(id: 195, name: "map_lookup_percpu_elem", arguments: [.mapPointer, .mapKey, .anything],
+               returns: .mapValueOrNull) { map, key, cpu, _, _, _ in
+            guard let key = pointer(key), cpu < UInt64(Map.threadSlotCount) else { return 0 }
+            return UInt64(UInt(bitPattern: Map.fromOpaque(pointer(map)!).lookup(key: key, threadSlot: Int(cpu))))
+        },
+        Helper(id: 208, name: "ktime_get_tai_ns") { _, _, _, _, _, _ in clock(CLOCK_TAI) },
     ]
 
     // MARK: - Shared pieces
@@ -165,6 +209,11 @@ public enum StandardHelpers {
     static func words(_ address: UInt64, count: Int) -> [UInt64] {
         guard count > 0, let base = pointer(address) else { return [] }
         return (0..<count).map { base.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
+    }
+
+    /// The cgroup of the run behind a helper's context pointer (the process's own for a bare run).
+    static func currentCgroup(_ context: UnsafeMutableRawPointer?) -> Cgroup {
+        ExecutionContext.from(context)?.cgroup ?? .ofProcess
     }
 
     /// `-code` as r0.

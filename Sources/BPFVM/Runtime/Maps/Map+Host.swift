@@ -20,9 +20,11 @@ extension Map {
     }
 
     /// The value of `key` (this thread's copy for per-thread maps; the next element for queues
-    /// and stacks, as `BPF_MAP_LOOKUP_ELEM` peeks), or nil when absent, when the key has the wrong
-    /// length, or for ring buffers and program arrays. As in the kernel, a host lookup does not
-    /// count as a use of an LRU entry.
+    /// and stacks, as `BPF_MAP_LOOKUP_ELEM` peeks; a stack trace's frames then zeros), or nil when
+    /// absent, when the key has the wrong length, or for ring buffers, program arrays, perf event
+    /// arrays, cgroup arrays and maps of maps (see ``program(at:)``, ``consumePerfEvents(_:)``,
+    /// ``cgroup(at:)`` and ``innerMap(forKey:)``). As in the kernel, a host lookup does not count
+    /// as a use of an LRU entry.
     public func lookup(_ key: [UInt8]) -> [UInt8]? {
         guard key.count == definition.keySize else { return nil }
         switch storage {
@@ -37,7 +39,8 @@ extension Map {
             }
             return found ? value : nil
         case .queue: return peek()
-        case .ring, .programs: return nil
+        case .stacks(let stacks): return stacks.value(Int(key.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }))
+        case .ring, .programs, .maps, .perf, .cgroups: return nil
         }
     }
 
@@ -55,7 +58,7 @@ extension Map {
             }
         case .hash(let hash):
             return key.withUnsafeBytes { hash.allValues($0.baseAddress!) }
-        case .queue, .ring, .programs:
+        case .queue, .ring, .programs, .maps, .perf, .stacks, .cgroups:
             return lookup(key).map { [$0] }
         }
     }
@@ -86,11 +89,29 @@ extension Map {
         try update(key, value, flags: flags.rawValue)
     }
 
-    /// `BPF_MAP_DELETE_ELEM`: removes `key` (`-ENOENT` when absent, `-EINVAL` for arrays).
+    /// `BPF_MAP_DELETE_ELEM`: removes `key` (`-ENOENT` when absent, `-EINVAL` for arrays): an
+    /// inner map, a stack trace, a cgroup.
     public func delete(_ key: [UInt8]) throws(MapError) {
         try checkKey(key)
         try checkHostWritable()
-        if case .queue = storage { throw unsupported("delete", instead: "pop()") }
+        let index = key.count == 4 ? key.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } : 0
+        switch storage {
+        case .queue: throw unsupported("delete", instead: "pop()")
+        case .maps(let table):
+            if let failure = key.withUnsafeBytes({ key -> MapError.Reason? in
+                do throws(MapError.Reason) { try table.delete(key.baseAddress!) } catch { return error }
+                return nil
+            }) { throw fail(failure) }
+            return
+        case .stacks(let stacks):
+            do throws(MapError.Reason) { try stacks.delete(Int(index)) } catch { throw fail(error) }
+            return
+        case .cgroups:
+            try removeCgroup(at: index)
+            return
+        default:
+            break
+        }
         if let failure = key.withUnsafeBytes({ key in catching { () throws(MapError) in try delete(key: key.baseAddress!) } }) {
             throw failure
         }
@@ -103,12 +124,17 @@ extension Map {
     public func nextKey(after key: [UInt8]?) -> [UInt8]? {
         if let key, key.count != definition.keySize { return nil }
         switch storage {
-        case .array, .programs:
-            let index = key.map { $0.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }
-            if let index, Int(index) < definition.maxEntries {
-                return Int(index) + 1 < definition.maxEntries ? Self.bytes(of: index + 1) : nil
-            }
-            return Self.bytes(of: UInt32(0))
+        case .array, .programs, .perf, .cgroups:
+            return nextIndex(after: key)
+        case .maps(let table) where table.isArray:
+            return nextIndex(after: key)
+        case .maps(let table):
+            var next = [UInt8](repeating: 0, count: definition.keySize)
+            let found = next.withUnsafeMutableBytes { table.nextHashKey(after: key, into: $0.baseAddress!) }
+            return found ? next : nil
+        case .stacks(let stacks):
+            let index = key.map { Int($0.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }) } ?? -1
+            return stacks.ids.first { $0 > index }.map { Self.bytes(of: UInt32($0)) }
         case .hash(let hash):
             var next = [UInt8](repeating: 0, count: definition.keySize)
             let found = next.withUnsafeMutableBytes { output in
@@ -123,18 +149,35 @@ extension Map {
         }
     }
 
-    /// A snapshot of the keys, in ``nextKey(after:)`` order (every index for arrays and program
-    /// arrays; none for queues, stacks and ring buffers).
+    /// The index after `key` of a map keyed by index (every index below `max_entries`, as the
+    /// kernel iterates arrays): the first when `key` is nil or out of range, nil at the end.
+    private func nextIndex(after key: [UInt8]?) -> [UInt8]? {
+        let index = key.map { $0.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }
+        if let index, Int(index) < definition.maxEntries {
+            return Int(index) + 1 < definition.maxEntries ? Self.bytes(of: index + 1) : nil
+        }
+        return Self.bytes(of: UInt32(0))
+    }
+
+    /// A snapshot of the keys, in ``nextKey(after:)`` order (every index for arrays, program
+    /// arrays, arrays of maps, perf event and cgroup arrays; the ids holding a stack for stack
+    /// traces; none for queues, stacks and ring buffers).
     public var keys: [[UInt8]] {
         switch storage {
-        case .array, .programs: return (0..<definition.maxEntries).map { Self.bytes(of: UInt32($0)) }
+        case .array, .programs, .perf, .cgroups: return (0..<definition.maxEntries).map { Self.bytes(of: UInt32($0)) }
+        case .maps(let table) where table.isArray:
+            return (0..<definition.maxEntries).map { Self.bytes(of: UInt32($0)) }
+        case .maps(let table): return table.hashKeys
         case .hash(let hash): return hash.allKeys()
+        case .stacks(let stacks): return stacks.ids.map { Self.bytes(of: UInt32($0)) }
         case .queue, .ring: return []
         }
     }
 
     /// The number of entries: keys present in a hash map, `max_entries` for arrays, elements in
-    /// a queue or stack, programs in a program array, unconsumed bytes in a ring buffer.
+    /// a queue or stack, programs in a program array, maps in a map of maps, cgroups in a cgroup
+    /// array, stacks in a stack trace map, unconsumed bytes in a ring buffer, unconsumed records
+    /// in a perf event array.
     public var count: Int {
         switch storage {
         case .array: return definition.maxEntries
@@ -142,6 +185,10 @@ extension Map {
         case .queue(let queue): return queue.count
         case .ring(let ring): return Int(ring.query(0))
         case .programs: return programs!.occupiedIndices.count
+        case .maps(let table): return table.count
+        case .cgroups(let slots): return slots.occupiedIndices.count
+        case .stacks(let stacks): return stacks.ids.count
+        case .perf(let buffers): return buffers.pendingRecordCount
         }
     }
 

@@ -19,7 +19,7 @@ extension Map {
     /// The program at `index`, or nil (empty, out of range, or not a program array).
     public func program(at index: Int) -> AnyObject? {
         guard let programs, index >= 0, index < programs.capacity else { return nil }
-        return programs.program(at: index)
+        return programs.object(at: index)
     }
 
     /// The program at `index` as an unretained pointer, read without a lock: for engines that

@@ -37,7 +37,9 @@ public final class Map: @unchecked Sendable {
     private let hashStorage: Unmanaged<HashStorage>?
     private let queueStorage: Unmanaged<QueueStorage>?
     private let ringStorage: Unmanaged<RingBuffer>?
-    let programs: ProgramTable?
+    let programs: ObjectSlots?
+    let innerMaps: InnerMapTable?
+    private let otherStorage: Storage?
     let frozenFlag = Atomic<Bool>(false)
 
     /// The type-specific storage, for code off the hot paths; each owns its memory and releases
@@ -47,7 +49,8 @@ public final class Map: @unchecked Sendable {
         if let hashStorage { return .hash(hashStorage.takeUnretainedValue()) }
         if let queueStorage { return .queue(queueStorage.takeUnretainedValue()) }
         if let ringStorage { return .ring(ringStorage.takeUnretainedValue()) }
-        return .programs
+        if let innerMaps { return .maps(innerMaps) }
+        return otherStorage ?? .programs
     }
 
     enum Storage {
@@ -56,6 +59,10 @@ public final class Map: @unchecked Sendable {
         case queue(QueueStorage)
         case ring(RingBuffer)
         case programs
+        case maps(InnerMapTable)
+        case perf(PerfEventBuffers)
+        case stacks(StackTraceStorage)
+        case cgroups(CgroupSlots)
     }
 
     /// Creates a map, checking the definition with the kernel's rules.
@@ -69,7 +76,14 @@ public final class Map: @unchecked Sendable {
         hashStorage = type.isHash ? .passRetained(try HashStorage(definition, slotCount: slots)) : nil
         queueStorage = type == .queue || type == .stack ? .passRetained(try QueueStorage(definition)) : nil
         ringStorage = type == .ringBuffer ? .passRetained(try RingBuffer(definition)) : nil
-        programs = type == .programArray ? ProgramTable(capacity: definition.maxEntries) : nil
+        programs = type == .programArray ? ObjectSlots(capacity: definition.maxEntries) : nil
+        innerMaps = type.holdsMaps ? try InnerMapTable(definition) : nil
+        switch type {
+        case .perfEventArray: otherStorage = .perf(PerfEventBuffers(definition))
+        case .stackTrace: otherStorage = .stacks(try StackTraceStorage(definition))
+        case .cgroupArray: otherStorage = .cgroups(CgroupSlots(count: definition.maxEntries))
+        default: otherStorage = nil
+        }
     }
 
     deinit {
@@ -124,7 +138,7 @@ public final class Map: @unchecked Sendable {
     /// that inspect where values live; checked mode bounds each pointer by the one value it
     /// points into, never by these ranges). Values of arrays and hash maps
     /// (writable unless `BPF_F_RDONLY_PROG`), the data area of a ring buffer (both mappings);
-    /// none for queues, stacks and program arrays, whose values programs never point into.
+    /// none for the other types, whose values programs never point into.
     public var valueRegions: [MemoryRegion] {
         let writable = !isReadOnlyForPrograms
         switch storage {
@@ -134,7 +148,7 @@ public final class Map: @unchecked Sendable {
             return [MemoryRegion(start: UInt(bitPattern: hash.values), count: hash.valuesSize, isWritable: writable)]
         case .ring(let ring):
             return [MemoryRegion(start: UInt(bitPattern: ring.data), count: 2 * ring.size, isWritable: true)]
-        case .queue, .programs:
+        case .queue, .programs, .maps, .perf, .stacks, .cgroups:
             return []
         }
     }
@@ -150,11 +164,14 @@ public final class Map: @unchecked Sendable {
 
     /// `map_lookup_elem`: a pointer to the value of the `key_size` bytes at `key` (this thread's
     /// copy for per-thread maps), or nil when absent, out of range, or the type has no lookup
-    /// (queue, stack, ring buffer, program array). LRU maps mark the entry recently used.
+    /// (queue, stack, ring buffer, program array, perf event array, stack trace, cgroup array).
+    /// LRU maps mark the entry recently used. For an array or hash of maps it is the inner map's
+    /// own pointer (``opaquePointer``), which programs pass to map helpers.
     @inline(__always)
     public func lookup(key: UnsafeRawPointer) -> UnsafeMutableRawPointer? {
         if let arrayStorage { return arrayStorage._withUnsafeGuaranteedRef { $0.lookup(key) } }
         if let hashStorage { return hashStorage._withUnsafeGuaranteedRef { $0.lookup(key) } }
+        if let innerMaps { return innerMaps.lookup(key) }
         return nil
     }
 
@@ -209,6 +226,10 @@ public final class Map: @unchecked Sendable {
             switch storage {
             case .queue: throw unsupported("update", instead: "map_push_elem").reason
             case .ring: throw unsupported("update", instead: "ringbuf_output or ringbuf_reserve").reason
+            case .maps: throw unsupported("update from a program", instead: "setInnerMap(_:forKey:) from the host").reason
+            case .perf: throw unsupported("update", instead: "perf_event_output").reason
+            case .stacks: throw unsupported("update", instead: "get_stackid").reason
+            case .cgroups: throw unsupported("update from a program", instead: "setCgroup(_:at:) from the host").reason
             default: throw unsupported("update from a program", instead: "setProgram(_:at:) from the host").reason
             }
         } catch {
@@ -234,7 +255,10 @@ public final class Map: @unchecked Sendable {
             try removeProgram(at: key.loadUnaligned(as: UInt32.self))
         case .array: throw unsupported("delete", instead: "update to overwrite the value")
         case .queue: throw unsupported("delete", instead: "map_pop_elem")
-        case .ring: throw unsupported("delete")
+        case .ring, .perf: throw unsupported("delete")
+        // Programs may only look these up (the kernel's verifier allows nothing else on them);
+        // the host deletes through `delete(_:)`.
+        case .maps, .stacks, .cgroups: throw unsupported("delete from a program")
         }
     }
 

@@ -14,14 +14,33 @@ public struct MapDefinition: Hashable, Sendable {
     public var maxEntries: Int
     /// `map_flags` (`BPF_F_*`).
     public var flags: UInt32
+    /// For an array or hash of maps: what every inner map must be (libbpf's `__array(values,
+    /// struct inner)` template, named `OUTER.inner`); nil for other types.
+    public var innerMap: MapDefinition? {
+        get { innerTemplate.first }
+        set { innerTemplate = newValue.map { [$0] } ?? [] }
+    }
+    /// The template behind `innerMap` (an array, so that a definition can hold one).
+    private var innerTemplate: [MapDefinition] = []
 
-    public init(name: String, type: MapType, keySize: Int, valueSize: Int, maxEntries: Int, flags: UInt32 = 0) {
+    public init(name: String, type: MapType, keySize: Int, valueSize: Int, maxEntries: Int, flags: UInt32 = 0,
+                innerMap: MapDefinition? = nil)
+    {
         self.name = name
         self.type = type
         self.keySize = keySize
         self.valueSize = valueSize
         self.maxEntries = maxEntries
         self.flags = flags
+        self.innerMap = innerMap
+    }
+
+    /// Whether `map` may be stored in an outer map of this template (the kernel's
+    /// `bpf_map_meta_equal`): same type, key and value sizes and flags, and the same
+    /// `max_entries` unless the template has `BPF_F_INNER_MAP`.
+    public func accepts(_ map: MapDefinition) -> Bool {
+        map.type == type && map.keySize == keySize && map.valueSize == valueSize && map.flags == flags
+            && (flags & Self.innerMapFlag != 0 || map.maxEntries == maxEntries)
     }
 
     // MARK: - Flags (map_flags)
@@ -44,6 +63,13 @@ public struct MapDefinition: Hashable, Sendable {
     public static let writeOnlyForPrograms: UInt32 = 0x100
     /// `BPF_F_MMAPABLE`: accepted for arrays, whose values never move anyway (set on global data).
     public static let mmapable: UInt32 = 0x400
+    /// `BPF_F_PRESERVE_ELEMS`: accepted for perf event arrays, whose buffers live as long as the map.
+    public static let preserveElements: UInt32 = 0x800
+    /// `BPF_F_INNER_MAP`: on an array that is an inner-map template, inner maps may have any
+    /// `max_entries`.
+    public static let innerMapFlag: UInt32 = 0x1000
+    /// `BPF_F_STACK_BUILD_ID`: stack traces as build ids and offsets; not supported.
+    public static let stackBuildID: UInt32 = 0x20
 
     /// The `map_flags` bits the kernel accepts for this type and this runtime honours or ignores.
     var allowedFlags: UInt32 {
@@ -51,9 +77,11 @@ public struct MapDefinition: Hashable, Sendable {
         switch type {
         case .hash, .perThreadHash: return access | Self.noPreallocate | Self.zeroSeed
         case .lruHash: return access | Self.noCommonLRU | Self.zeroSeed
-        case .array: return access | Self.mmapable
-        case .perThreadArray, .programArray, .queue, .stack: return access
-        case .ringBuffer: return Self.numaNode
+        case .array: return access | Self.mmapable | Self.innerMapFlag
+        case .perThreadArray, .programArray, .queue, .stack, .cgroupArray, .arrayOfMaps: return access
+        case .perfEventArray: return access | Self.preserveElements
+        case .hashOfMaps: return access | Self.noPreallocate | Self.zeroSeed
+        case .ringBuffer, .stackTrace: return Self.numaNode
         }
     }
 
@@ -62,6 +90,9 @@ public struct MapDefinition: Hashable, Sendable {
         func invalid(_ text: String) -> MapError { MapError(mapName: name, reason: .invalidDefinition(text)) }
         func tooLarge(_ text: String) -> MapError { MapError(mapName: name, reason: .tooLarge(text)) }
         let typeName = type.name
+        if type == .stackTrace && flags & Self.stackBuildID != 0 {
+            throw invalid("BPF_F_STACK_BUILD_ID is not supported: stack traces hold instruction addresses")
+        }
         if flags & ~allowedFlags != 0 {
             throw invalid("map_flags 0x\(String(flags & ~allowedFlags, radix: 16)) not supported for \(typeName)"
                 + " (allowed: 0x\(String(allowedFlags, radix: 16)))")
@@ -87,13 +118,33 @@ public struct MapDefinition: Hashable, Sendable {
             guard maxEntries <= Int(UInt32.max) else {
                 throw tooLarge("max_entries \(maxEntries) exceeds the 32-bit index range")
             }
-        case .programArray:
+        case .programArray, .arrayOfMaps, .perfEventArray, .cgroupArray:
             guard keySize == 4, valueSize == 4 else {
-                throw invalid("key_size and value_size must be 4 for prog_array (are \(keySize) and \(valueSize))")
+                throw invalid("key_size and value_size must be 4 for \(typeName) (are \(keySize) and \(valueSize))")
             }
             guard maxEntries <= Self.maximumProgramArrayEntries else {
-                throw tooLarge("max_entries \(maxEntries) exceeds \(Self.maximumProgramArrayEntries) for prog_array"
+                throw tooLarge("max_entries \(maxEntries) exceeds \(Self.maximumProgramArrayEntries) for \(typeName)"
                     + " (its slots are set up when the map is created)")
+            }
+            if type == .arrayOfMaps { try validateInnerMap() }
+        case .hashOfMaps:
+            guard keySize > 0 else { throw invalid("key_size must be positive for \(typeName)") }
+            guard keySize <= Self.maximumKeySize else {
+                throw tooLarge("key_size \(keySize) exceeds \(Self.maximumKeySize) (keys live on the BPF stack)")
+            }
+            guard valueSize == 4 else { throw invalid("value_size must be 4 for \(typeName) (is \(valueSize))") }
+            guard maxEntries <= Self.maximumHashEntries else {
+                throw tooLarge("max_entries \(maxEntries) exceeds \(Self.maximumHashEntries) for \(typeName)")
+            }
+            try validateInnerMap()
+        case .stackTrace:
+            guard keySize == 4 else { throw invalid("key_size must be 4 for stack_trace (is \(keySize))") }
+            guard valueSize >= 8, valueSize % 8 == 0, valueSize / 8 <= Self.maximumStackDepth else {
+                throw invalid("value_size must be a multiple of 8 from 8 to \(8 * Self.maximumStackDepth) for"
+                    + " stack_trace (one u64 per frame, at most \(Self.maximumStackDepth) frames; is \(valueSize))")
+            }
+            guard maxEntries <= Self.maximumStackTraceEntries else {
+                throw tooLarge("max_entries \(maxEntries) exceeds \(Self.maximumStackTraceEntries) for stack_trace")
             }
         case .queue, .stack:
             guard keySize == 0 else { throw invalid("key_size must be 0 for \(typeName) (is \(keySize))") }
@@ -115,6 +166,18 @@ public struct MapDefinition: Hashable, Sendable {
         guard valueSize <= valueLimit else {
             throw tooLarge("value_size \(valueSize) exceeds \(valueLimit) for \(typeName)")
         }
+    }
+
+    /// Checks the inner-map template of an array or hash of maps.
+    private func validateInnerMap() throws(MapError) {
+        guard let innerMap else {
+            throw MapError(mapName: name, reason: .invalidDefinition("\(type.name) needs an inner map template:"
+                + " declare __array(values, struct { ... }) in its definition"))
+        }
+        guard !innerMap.type.holdsMaps else {
+            throw MapError(mapName: name, reason: .invalidDefinition("an inner map cannot itself hold maps"))
+        }
+        try innerMap.validate()
     }
 
     // MARK: - Limits
@@ -141,6 +204,11 @@ public struct MapDefinition: Hashable, Sendable {
     public static let maximumProgramArrayEntries = 1 << 20
     /// The largest ring buffer.
     public static let maximumRingBufferSize = 1 << 30
+    /// The most frames a stack trace holds (the kernel's default `perf_event_max_stack`).
+    public static let maximumStackDepth = 127
+    /// The largest stack trace map: 1M ids (its buckets are reserved, and committed only as
+    /// stacks are stored).
+    public static let maximumStackTraceEntries = 1 << 20
     /// The most memory the maps of one object may write when they are created (their ``creationBytes``
     /// together): 1 GiB, eight hash maps of the largest capacity.
     public static let maximumObjectCreationBytes = 1 << 30
@@ -156,10 +224,13 @@ public struct MapDefinition: Hashable, Sendable {
             var buckets = 1
             while buckets < maxEntries { buckets <<= 1 }
             return buckets * 8
-        case .programArray:
+        case .hashOfMaps:
+            return MapDefinition(name: name, type: .hash, keySize: keySize, valueSize: 8, maxEntries: maxEntries)
+                .creationBytes
+        case .programArray, .arrayOfMaps, .perfEventArray, .cgroupArray:
             guard maxEntries > 0, maxEntries <= Self.maximumProgramArrayEntries else { return 0 }
             return maxEntries * 16
-        case .array, .perThreadArray, .queue, .stack, .ringBuffer:
+        case .array, .perThreadArray, .queue, .stack, .ringBuffer, .stackTrace:
             return 0
         }
     }

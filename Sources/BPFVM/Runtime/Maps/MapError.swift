@@ -33,6 +33,8 @@ public struct MapError: Error, Hashable, Sendable, CustomStringConvertible {
         case empty
         /// The ring buffer has no room for a record of this many bytes.
         case noSpace(requested: Int)
+        /// A perf event buffer is full: the record is lost (and counted).
+        case bufferFull
         /// The map type does not offer the operation (the text says what to use instead).
         case unsupportedOperation(String)
         /// A write the map refuses: frozen for the host, or `BPF_F_RDONLY_PROG` for programs.
@@ -52,7 +54,7 @@ public struct MapError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The negative errno a helper returns for this error (`-EEXIST`, `-ENOENT`, `-E2BIG`,
-    /// `-EINVAL`, `-EAGAIN`, `-EPERM` or `-ENOMEM`).
+    /// `-EINVAL`, `-EAGAIN`, `-ENOSPC`, `-EPERM` or `-ENOMEM`).
     public var errno: Int32 {
         switch reason {
         case .invalidDefinition, .unsupportedType, .invalidFlags, .wrongKeySize, .wrongValueSize,
@@ -61,6 +63,7 @@ public struct MapError: Error, Hashable, Sendable, CustomStringConvertible {
         case .keyExists: -EEXIST
         case .noSuchKey, .empty: -ENOENT
         case .noSpace: -EAGAIN
+        case .bufferFull: -ENOSPC
         case .readOnly: -EPERM
         case .outOfMemory: -ENOMEM
         }
@@ -95,6 +98,8 @@ public struct MapError: Error, Hashable, Sendable, CustomStringConvertible {
         case .empty: what = "no element to pop or peek: the map is empty"
         case .noSpace(let requested):
             what = "ring buffer has no room for a \(requested)-byte record; consume records or enlarge it"
+        case .bufferFull:
+            what = "perf event buffer is full: the record is lost; consume records more often"
         case .unsupportedOperation(let text): what = text
         case .readOnly(let text): what = text
         case .outOfMemory(let bytes): what = "cannot allocate \(bytes) bytes of map storage"

@@ -6,9 +6,18 @@ public enum MapType: UInt32, Sendable, CaseIterable {
     case hash = 1
     case array = 2
     case programArray = 3
+    /// Per-thread record buffers the host drains (see `Map+PerfEventArray`).
+    case perfEventArray = 4
     case perThreadHash = 5
     case perThreadArray = 6
+    /// Call stacks by id, filled by `bpf_get_stackid` (see `StackTraceStorage`).
+    case stackTrace = 7
+    /// Cgroup paths for `bpf_current_task_under_cgroup` (see `Map+CgroupArray`).
+    case cgroupArray = 8
     case lruHash = 9
+    /// Maps of one template by index, or by key (see `InnerMapTable`).
+    case arrayOfMaps = 12
+    case hashOfMaps = 13
     case queue = 22
     case stack = 23
     case ringBuffer = 27
@@ -21,6 +30,9 @@ public enum MapType: UInt32, Sendable, CaseIterable {
 
     /// Whether keys are hashed (hash, per-thread hash, LRU hash).
     public var isHash: Bool { self == .hash || self == .perThreadHash || self == .lruHash }
+
+    /// Whether values are other maps (array of maps, hash of maps).
+    public var holdsMaps: Bool { self == .arrayOfMaps || self == .hashOfMaps }
 
     /// The type for a kernel map type number, or an error naming the type when this runtime
     /// does not implement it (for example `perf_event_array`).

@@ -1,12 +1,13 @@
 import Atomics
 
-/// The program slots of a program array (`BPF_MAP_TYPE_PROG_ARRAY`), for tail calls.
+/// Slots of objects that programs reach without a lock: the programs of a program array
+/// (`BPF_MAP_TYPE_PROG_ARRAY`, for tail calls) and the maps of an array of maps.
 ///
-/// Each slot is an atomic word holding an unretained pointer to the program object, so a tail
-/// call reads it without a lock. The table keeps strong references to the current programs and
-/// to every program it has replaced, so a pointer read concurrently with a replacement never
+/// Each slot is an atomic word holding an unretained pointer to the object, so a tail call or
+/// a lookup reads it without a lock. The table keeps strong references to the current objects
+/// and to every object it has replaced, so a pointer read concurrently with a replacement never
 /// dangles; ``removeAll()`` drops them all and must only run while no program executes.
-final class ProgramTable: @unchecked Sendable {
+final class ObjectSlots: @unchecked Sendable {
     let capacity: Int
     private let slots: UnsafeMutablePointer<UnsafeAtomic<UInt>.Storage>
     private let lockWord: UnsafeMutableRawPointer
@@ -33,35 +34,35 @@ final class ProgramTable: @unchecked Sendable {
     @inline(__always)
     private func slot(_ index: Int) -> UnsafeAtomic<UInt> { UnsafeAtomic(at: slots + index) }
 
-    /// Stores `program` (nil clears) at `index` and returns whether the slot held one before.
+    /// Stores `object` (nil clears) at `index` and returns whether the slot held one before.
     @discardableResult
-    func set(_ program: AnyObject?, at index: Int) -> Bool {
+    func set(_ object: AnyObject?, at index: Int) -> Bool {
         lock.withLock {
             let old = current[index]
             if let old { retired.append(old) }
-            current[index] = program
-            let pointer = program.map { UInt(bitPattern: Unmanaged.passUnretained($0).toOpaque()) } ?? 0
+            current[index] = object
+            let pointer = object.map { UInt(bitPattern: Unmanaged.passUnretained($0).toOpaque()) } ?? 0
             slot(index).store(pointer, ordering: .releasing)
             return old != nil
         }
     }
 
-    /// The unretained program pointer at `index` (nil when empty), without a lock.
+    /// The unretained object pointer at `index` (nil when empty), without a lock.
     @inline(__always)
     func pointer(at index: Int) -> UnsafeRawPointer? {
         UnsafeRawPointer(bitPattern: slot(index).load(ordering: .acquiring))
     }
 
-    /// The program at `index`.
-    func program(at index: Int) -> AnyObject? {
+    /// The object at `index`.
+    func object(at index: Int) -> AnyObject? {
         guard let pointer = pointer(at: index) else { return nil }
         return Unmanaged<AnyObject>.fromOpaque(pointer).takeUnretainedValue()
     }
 
-    /// The indices holding a program.
+    /// The indices holding an object.
     var occupiedIndices: [Int] { lock.withLock { current.indices.filter { current[$0] != nil } } }
 
-    /// Empties every slot and releases all programs, current and replaced.
+    /// Empties every slot and releases all objects, current and replaced.
     func removeAll() {
         lock.withLock {
             for index in 0..<capacity { slot(index).store(0, ordering: .releasing) }
