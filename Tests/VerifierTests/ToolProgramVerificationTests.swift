@@ -117,7 +117,8 @@ struct ToolProgramVerificationTests {
                  mov %r3, 0
                  call 27
                  exit
-             """, kind: .testRun(type: "socket"), rejection: "invalid func unknown#27"),
+             """, kind: .testRun(type: "socket"),
+             rejection: "program of this type cannot use helper bpf_get_stackid#27"),
         // bpf_current_task_under_cgroup(map, index)
         Case(name: "current_task_under_cgroup", source: """
                  lddw %r1, map_idx 2

@@ -97,7 +97,10 @@ extension Analyzer {
             state.references[released] = nil
             state.updateAllValues { value in if value.reference == released { value = .unknownScalar } }
         }
-        setResult(of: helper, map: map, present: map.map { isPresent(key, in: $0, state) } ?? false, &state, at: pc)
+        // Only a plain lookup finds every in-range key of an array (`map_lookup_percpu_elem` is
+        // NULL for a CPU that does not exist).
+        let present = helper.name == "map_lookup_elem" && map.map { isPresent(key, in: $0, state) } ?? false
+        setResult(of: helper, map: map, present: present, &state, at: pc)
         state.pc = pc + 1
         return true
     }
