@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "Verifier", targets: ["Verifier"]),
         .library(name: "JIT", targets: ["JIT"]),
         .library(name: "Conformance", targets: ["Conformance"]),
+        .library(name: "BenchmarkWorkloads", targets: ["BenchmarkWorkloads"]),
         .executable(name: "bpfrun", targets: ["bpfrun"]),
     ],
     dependencies: [
@@ -40,6 +41,12 @@ let package = Package(
         // Collects the output of libbpf's printf-style (va_list) BTF dump callback.
         .target(name: "CBTFDumpShim", dependencies: ["CLibBPF"]),
         .target(name: "BTFDump", dependencies: ["BPFVM", "CBTFDumpShim"]),
+        // The benchmark programs, written once in C: compiled here natively with -O2 (the baseline
+        // of `bpfrun bench` and of Benchmarks/), and for BPF by progs/Makefile from the same files.
+        .target(name: "BenchmarkPrograms", cSettings: [.unsafeFlags(["-O2"])]),
+        // Each benchmark program loaded, verified, JIT-compiled and run by every engine, beside its
+        // native build (what `bpfrun bench` and Benchmarks/ measure).
+        .target(name: "BenchmarkWorkloads", dependencies: ["BPFVM", "Verifier", "JIT", "BenchmarkPrograms"]),
         .executableTarget(
             name: "bpfrun",
             dependencies: [
@@ -47,6 +54,7 @@ let package = Package(
                 "Verifier",
                 "Conformance",
                 "BTFDump",
+                "BenchmarkWorkloads",
                 "CSystemShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

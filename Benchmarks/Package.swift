@@ -1,10 +1,10 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// The benchmark harness, a package of its own so that the root package's `swift build` and
-// `swift test` never build it or its dependencies. `swift package benchmark` runs the
-// package-benchmark suite (Benchmarks/JITBench); `swift run -c release BenchmarkTable` prints
-// the summary table (JIT and interpreter against native C, compile time, code size).
+// The package-benchmark harness, a package of its own so that the root package's `swift build`
+// and `swift test` never build it or its dependencies. `swift package benchmark` runs the suite
+// (Benchmarks/JITBench) over the programs of the root package's BenchmarkWorkloads, whose summary
+// table (JIT and interpreter against native C, compile time, code size) `bpfrun bench` prints.
 let package = Package(
     name: "Benchmarks",
     platforms: [.macOS(.v15)],
@@ -13,23 +13,12 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
-        // The benchmark programs, written once in C: compiled here natively with -O2, and for
-        // BPF by `Workloads` from the same files.
-        .target(name: "NativePrograms", cSettings: [.unsafeFlags(["-O2"])]),
-        // Builds, loads, verifies and compiles the BPF programs; runs every engine.
-        .target(
-            name: "Workloads",
-            dependencies: [
-                "NativePrograms",
-                .product(name: "BPFVM", package: "bpfrun"),
-                .product(name: "Verifier", package: "bpfrun"),
-                .product(name: "JIT", package: "bpfrun"),
-            ]
-        ),
-        .executableTarget(name: "BenchmarkTable", dependencies: ["Workloads"]),
         .executableTarget(
             name: "JITBench",
-            dependencies: ["Workloads", .product(name: "Benchmark", package: "benchmark")],
+            dependencies: [
+                .product(name: "BenchmarkWorkloads", package: "bpfrun"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
             path: "Benchmarks/JITBench",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
