@@ -39,7 +39,11 @@ extension ProgramCompiler {
     /// `call id`: the engine's own operations inline, any other helper by a direct call with
     /// the run's context (r12) as its sixth argument.
     mutating func compileHelperCall(_ id: Int32, at index: Int) throws(JITError) {
-        if id == tailCallID {
+        if poisoned.contains(index) {
+            asm.mov(RegisterMap.scratch, signExtending: id)
+            asm.mov(RegisterMap.scratch2, signExtending: Int32(index))
+            asm.jmp(trapLabel)
+        } else if id == tailCallID {
             compileTailCall()
         } else if id == loopID {
             compileLoop()

@@ -24,6 +24,9 @@ struct ProgramCompiler {
     /// Whether the entry stub keeps what unwinding from any depth needs (a trap, the unwind
     /// helper, a tail-called program that may do either).
     let canUnwind: Bool
+    /// The calls the loader poisoned (unresolved CO-RE relocations, weak kfuncs): each traps if
+    /// it runs (the verifier proved a verified program never reaches one).
+    let poisoned: Set<Int>
     /// The loads that must read 0 instead of faulting (fault-safe host-pointer loads).
     let faultSafeLoads: Set<Int>
 
@@ -89,7 +92,8 @@ struct ProgramCompiler {
         tailCallID = engineID(.tailCall)
         loopID = engineID(.loop)
         unwindID = helpers.unwindHelperID
-        var unwinds = false
+        poisoned = Set(program.metadata.poisoned.map(\.instructionIndex))
+        var unwinds = !poisoned.isEmpty
         for (_, operation) in program.operations {
             switch operation {
             case .call(.register): unwinds = true
