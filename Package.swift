@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "BPFVMTests", dependencies: ["BPFVM", "TestSupport"]),
         // The x86-64 assembler against llvm-mc, and JIT-compiled programs against the interpreter.
         .testTarget(name: "JITTests", dependencies: ["JIT", "BPFVM", "Verifier", "TestSupport"], exclude: ["Programs"]),
-        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "BPFVM"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "BPFVM", "Verifier"]),
         // Programs/ holds the C sources the BTF tests of BPFVMTests and BTFDumpTests compile.
         .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM", "TestSupport"], exclude: ["Programs"]),
         // Loads, links and runs the objects of progs/ (built by `make -C progs`).
