@@ -4,6 +4,11 @@ import BPFVM
 /// the kernel's `do_check` does, one instruction at a time over an `AbstractState`, forking at
 /// branches whose outcome is not decided, and stops a path when its state at a prune point is
 /// subsumed by one already proven safe there.
+///
+/// Numbers start imprecise: pruning lets any number stand for an imprecise one. When a decision
+/// depends on a number (an address, a branch decided by it, a size, a checked return value),
+/// `markPrecise` walks the path back and marks where it came from precise in the checkpoints
+/// along it (the kernel's mark_chain_precision).
 final class Analyzer {
     let program: Program
     let structure: ProgramStructure
@@ -21,10 +26,16 @@ final class Analyzer {
     var stackDepth: [Int]
     /// Loads through host pointers, which must not fault at run time.
     var hostLoads: Set<Int> = []
-    /// Paths waiting to be explored, with the checkpoint that owns each.
-    private var pending: [(state: AbstractState, owner: Checkpoint?, origin: Int?)] = []
+    /// Paths waiting to be explored: the state, the checkpoint that owns it and the steps since.
+    private var pending: [(state: AbstractState, owner: Checkpoint?, steps: [PathStep], origin: Int?)] = []
     /// States recorded at each prune point.
     private var visited: [[Checkpoint]]
+    /// The checkpoint the path being explored last passed, and the steps it took since.
+    private var owner: Checkpoint?
+    private var steps: [PathStep] = []
+    /// The stack byte the current instruction loaded or stored at a constant address.
+    var stackAddress: StackAddress?
+    private var checkpointCount = 0
 
     init(program: Program, structure: ProgramStructure, environment: VerificationEnvironment,
          options: VerifierOptions)
@@ -47,20 +58,21 @@ final class Analyzer {
         if case .memory(let size, true) = environment.context { initial[2] = .constant(UInt64(size)) }
         log.functionTable(structure.functionStarts)
         log.entryState(initial)
-        pending.append((initial, nil, nil))
-        while let (state, owner, origin) = pending.popLast() {
-            try explore(state, owner: owner, origin: origin)
+        pending.append((initial, nil, [], nil))
+        while let (state, owner, steps, origin) = pending.popLast() {
+            self.owner = owner
+            self.steps = steps
+            try explore(state, origin: origin)
         }
     }
 
     /// Follows one path until it ends, forking the other edge of each undecided branch.
-    private func explore(_ start: AbstractState, owner startOwner: Checkpoint?, origin: Int?) throws(VerifierError) {
+    private func explore(_ start: AbstractState, origin: Int?) throws(VerifierError) {
         var state = start
-        var owner = startOwner
         log.beginPath(state, from: origin)
         while true {
             if structure.prunePoints[state.pc] {
-                if try isPruned(&state, owner: &owner) {
+                if try isPruned(&state) {
                     log.pruned(state.pc)
                     log.endPath()
                     finish(owner)
@@ -76,15 +88,20 @@ final class Analyzer {
                 throw VerifierError(.jumpIntoLoadImmediate(pc), at: pc)
             }
             log.instruction(pc, operation)
+            let depth = state.depth
+            let leavesCallback = state.current.callback != nil
             var forks: [AbstractState] = []
+            stackAddress = nil
             let continues = try step(operation, at: pc, &state, forks: &forks)
             if log.level >= 2 {
                 log.after(operation, state: state,
                           written: ProgramStructure.registerEffects(operation, helpers: environment.helpers).writes)
             }
+            steps.append(PathStep(pc: pc, depth: depth, stack: stackAddress,
+                                  leavesCallback: leavesCallback))
             for fork in forks {
                 owner?.branches += 1
-                pending.append((fork, owner, pc))
+                pending.append((fork, owner, steps, pc))
                 if pending.count > options.pendingLimit { throw VerifierError(.tooComplex, at: pc) }
             }
             if !continues {
@@ -108,70 +125,171 @@ final class Analyzer {
     /// Whether `state` is covered by a state proven safe at its instruction. Records it as a new
     /// checkpoint otherwise. An equal state still being explored is a loop that cannot end:
     /// `infinite loop detected`, except when re-entering a callback (which the helper bounds).
-    private func isPruned(_ state: inout AbstractState, owner: inout Checkpoint?) throws(VerifierError) -> Bool {
+    ///
+    /// A complete checkpoint's imprecise numbers stand for any number; the precise ones it
+    /// holds then matter on this path too. A checkpoint whose marks may still grow (one still
+    /// being explored, or one whose subtree was cut short by such a one) is compared exactly.
+    private func isPruned(_ state: inout AbstractState) throws(VerifierError) -> Bool {
         let pc = state.pc
         let live = liveness(of: state)
         let reenteringCallback = state.current.callback != nil && pc == state.current.function
         for checkpoint in visited[pc] {
-            guard state.isSubsumed(by: checkpoint.state, live: live) else {
+            let exact = checkpoint.branches > 0 || checkpoint.loopEntry.map { $0.branches > 0 } == true
+            guard state.isSubsumed(by: checkpoint.state, live: live, precise: exact ? nil : checkpoint.marks) else {
                 // A callback entered again with other numbers: generalise them, so that the
                 // iterations converge (the helper bounds how often the callback runs).
                 if reenteringCallback && checkpoint.branches > 0 { state.widen(against: checkpoint.state) }
                 continue
             }
-            if checkpoint.branches == 0 { return true }
-            guard checkpoint.state.isSubsumed(by: state, live: live) else { continue }
+            if checkpoint.branches == 0 {
+                if exact, let entry = checkpoint.loopEntry { dependOn(entry) }
+                markPrecise(checkpoint.marks)
+                return true
+            }
+            guard checkpoint.state.isSubsumed(by: state, live: live, precise: nil) else { continue }
             // The same state in a later run of a callback: the iterations converged (the helper
             // bounds how often it runs). In the same run it is a loop that cannot end.
-            if state.isLaterIteration(than: checkpoint.state) { return true }
+            if state.isLaterIteration(than: checkpoint.state) {
+                dependOn(checkpoint)
+                return true
+            }
             throw VerifierError(.infiniteLoop(at: pc), at: pc)
         }
         guard visited[pc].count < options.statesPerInstruction else { return false }
-        let checkpoint = Checkpoint(state: state, parent: owner)
+        checkpointCount += 1
+        let checkpoint = Checkpoint(state: state, parent: owner, steps: steps, serial: checkpointCount)
         visited[pc].append(checkpoint)
         owner = checkpoint
+        steps = []
         totalStates += 1
         peakStates = max(peakStates, totalStates)
         return false
     }
 
-    /// Which registers of each frame matter for the rest of the path from `state`, and which
-    /// of their numbers (and of the spilled numbers) must be compared exactly.
-    private func liveness(of state: AbstractState) -> StateMask {
+    /// The current path was cut short against `entry`, still being explored: until `entry` is
+    /// complete, the marks of the checkpoints on this path may be missing some, so they are
+    /// compared exactly (the kernel's loop entries).
+    private func dependOn(_ entry: Checkpoint) {
+        var current = owner
+        while let checkpoint = current, checkpoint !== entry {
+            if let known = checkpoint.loopEntry, known.branches > 0, known.serial <= entry.serial { return }
+            checkpoint.loopEntry = entry
+            current = checkpoint.parent
+        }
+    }
+
+    /// Marks the numbers `mask` names in the current state precise, and where they came from,
+    /// back along the path through every checkpoint whose state they flowed through.
+    func markPrecise(_ initial: PrecisionMask) {
+        var mask = initial
+        if mask.isEmpty { return }
+        for step in steps.reversed() {
+            mask.backtrack(over: step, structure.operations[Int(step.pc)]!)
+        }
+        var current = owner
+        while let checkpoint = current, !mask.isEmpty {
+            checkpoint.absorb(&mask)
+            if mask.isEmpty { return }
+            for step in checkpoint.steps.reversed() {
+                mask.backtrack(over: step, structure.operations[Int(step.pc)]!)
+            }
+            current = checkpoint.parent
+        }
+    }
+
+    /// Marks register `register` of the current frame of `state` precise (when it holds a number).
+    func markPrecise(_ register: Register, in state: AbstractState) {
+        guard state[Int(register.rawValue)].isScalar else { return }
+        var mask = PrecisionMask()
+        mask.set(register, in: state.depth)
+        markPrecise(mask)
+    }
+
+    /// Marks the stack slot holding byte `address` precise.
+    func markPrecise(_ address: StackAddress, in state: AbstractState) {
+        var mask = PrecisionMask()
+        mask.slots[address.frame] |= 1 << UInt64(address.slot)
+        markPrecise(mask)
+    }
+
+    /// Which registers of each frame matter for the rest of the path from `state`.
+    private func liveness(of state: AbstractState) -> [UInt16] {
         let top = state.frames.count - 1
-        var mask = StateMask()
+        var live: [UInt16] = []
         for index in state.frames.indices {
             if index == top {
-                mask.live.append(structure.liveIn[state.pc])
-                mask.precise.append(structure.precision.registers[state.pc])
-                mask.preciseSlots.append(structure.precision.slots[state.pc])
+                live.append(structure.liveIn[state.pc] | 1 << 10)
                 continue
             }
             let callee = state.frames[index + 1]
             let resume = callee.callSite + 1
             if callee.callback != nil || resume >= structure.liveIn.count {
-                mask.live.append(0x7ff); mask.precise.append(0x7ff); mask.preciseSlots.append(.max)
+                live.append(0x7ff)
                 continue
             }
             // After the callee returns, r0-r5 are rewritten: only r6-r10 of the caller matter.
-            mask.live.append(structure.liveIn[resume] & 0x7c0)
-            mask.precise.append(structure.precision.registers[resume] & 0x7c0)
-            mask.preciseSlots.append(structure.precision.slots[resume])
+            live.append(structure.liveIn[resume] & 0x7c0)
         }
-        mask.live[top] |= 1 << 10
-        return mask
+        return live
     }
 }
 
 /// A state recorded at a prune point, with the number of paths from it still being explored;
-/// when that reaches 0 every continuation of the state has been proven safe.
+/// when that reaches 0 every continuation of the state has been proven safe. Its precision
+/// marks say which of its numbers some decision after it depended on.
 final class Checkpoint {
     let state: AbstractState
     var branches = 1
     let parent: Checkpoint?
+    /// The instructions from the parent checkpoint to this one.
+    let steps: [PathStep]
+    /// The numbers of the state (registers and spilled slots, per frame) that must be compared.
+    private(set) var marks: PrecisionMask
+    /// A checkpoint still being explored against which a path below this one was cut short.
+    var loopEntry: Checkpoint?
+    /// Creation order.
+    let serial: Int
 
-    init(state: AbstractState, parent: Checkpoint?) {
+    init(state: AbstractState, parent: Checkpoint?, steps: [PathStep], serial: Int) {
         self.state = state
         self.parent = parent
+        self.steps = steps
+        self.serial = serial
+        self.marks = PrecisionMask()
+    }
+
+    /// Marks the numbers `mask` names precise here. What is already precise (its origins were
+    /// marked then) or is no number leaves the mask; what is left must be traced further back.
+    func absorb(_ mask: inout PrecisionMask) {
+        for depth in mask.registers.indices {
+            guard depth < state.frames.count else {
+                mask.registers[depth] = 0
+                mask.slots[depth] = 0
+                continue
+            }
+            let frame = state.frames[depth]
+            var registers = mask.registers[depth]
+            while registers != 0 {
+                let register = registers.trailingZeroBitCount
+                registers &= registers - 1
+                let bit: UInt16 = 1 << UInt16(register)
+                if !frame.registers[register].isScalar || marks.registers[depth] & bit != 0 {
+                    mask.registers[depth] &= ~bit
+                } else {
+                    marks.registers[depth] |= bit
+                }
+            }
+            var slots = mask.slots[depth]
+            while slots != 0 {
+                let slot = slots.trailingZeroBitCount
+                slots &= slots - 1
+                let bit: UInt64 = 1 << UInt64(slot)
+                if frame.stack[slot].spilled?.isScalar == false || marks.slots[depth] & bit != 0 {
+                    mask.slots[depth] &= ~bit
+                } else {
+                    marks.slots[depth] |= bit
+                }
+            }
+        }
     }
 }
