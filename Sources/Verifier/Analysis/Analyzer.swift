@@ -36,6 +36,11 @@ final class Analyzer {
     /// The stack byte the current instruction loaded or stored at a constant address.
     var stackAddress: StackAddress?
     private var checkpointCount = 0
+    private var liveStates = 0
+    /// Jumps processed over all paths, and both counts when the last checkpoint was recorded.
+    private var jumps = 0
+    private var processedAtCheckpoint = 0
+    private var jumpsAtCheckpoint = 0
 
     init(program: Program, structure: ProgramStructure, environment: VerificationEnvironment,
          options: VerifierOptions)
@@ -99,6 +104,7 @@ final class Analyzer {
             }
             steps.append(PathStep(pc: pc, depth: depth, stack: stackAddress,
                                   leavesCallback: leavesCallback))
+            if state.pc != pc + operation.slotCount { jumps += 1 }
             for fork in forks {
                 owner?.branches += 1
                 pending.append((fork, owner, steps, pc))
@@ -133,15 +139,35 @@ final class Analyzer {
         let pc = state.pc
         let live = liveness(of: state)
         let reenteringCallback = state.current.callback != nil && pc == state.current.function
-        for checkpoint in visited[pc] {
+        // A checkpoint every few instructions would mostly be compared in vain: as the kernel,
+        // record one only after 2 jumps and 8 instructions since the last, and in a loop (a
+        // checkpoint here is still being explored) after 20 jumps or 100 instructions. Function
+        // starts (callbacks converge there) always get one.
+        let sinceJumps = jumps - jumpsAtCheckpoint, sinceProcessed = processed - processedAtCheckpoint
+        let inLoop = visited[pc].contains { $0.branches > 0 }
+        let records = pc == state.current.function
+            || sinceJumps >= 2 && sinceProcessed >= 8 && (!inLoop || sinceJumps >= 20 || sinceProcessed >= 100)
+        var useless: [Int] = []
+        for (index, checkpoint) in visited[pc].enumerated() {
             let exact = checkpoint.branches > 0 || checkpoint.loopEntry.map { $0.branches > 0 } == true
             guard state.isSubsumed(by: checkpoint.state, live: live, precise: exact ? nil : checkpoint.marks) else {
                 // A callback entered again with other numbers: generalise them, so that the
                 // iterations converge (the helper bounds how often the callback runs).
                 if reenteringCallback && checkpoint.branches > 0 { state.widen(against: checkpoint.state) }
+                // A checkpoint that keeps missing states that are recorded is unlikely to prune
+                // anything: forget it (the kernel's miss_cnt > hit_cnt * 3 + 3). In a loop, each
+                // iteration's checkpoint is then compared with the next few only, not with every
+                // earlier one; a loop whose state repeats is still caught by the next checkpoint,
+                // and one that does not runs into the instruction budget. (Callback entries stay:
+                // their runs converge there.)
+                if records && !reenteringCallback {
+                    checkpoint.misses += 1
+                    if checkpoint.misses > checkpoint.hits * 3 + 3 { useless.append(index) }
+                }
                 continue
             }
             if checkpoint.branches == 0 {
+                checkpoint.hits += 1
                 if exact, let entry = checkpoint.loopEntry { dependOn(entry) }
                 markPrecise(checkpoint.marks)
                 return true
@@ -155,14 +181,19 @@ final class Analyzer {
             }
             throw VerifierError(.infiniteLoop(at: pc), at: pc)
         }
-        guard visited[pc].count < options.statesPerInstruction else { return false }
+        for index in useless.reversed() { visited[pc].remove(at: index) }
+        liveStates -= useless.count
+        guard records, visited[pc].count < options.statesPerInstruction else { return false }
         checkpointCount += 1
         let checkpoint = Checkpoint(state: state, parent: owner, steps: steps, serial: checkpointCount)
         visited[pc].append(checkpoint)
         owner = checkpoint
         steps = []
+        processedAtCheckpoint = processed
+        jumpsAtCheckpoint = jumps
         totalStates += 1
-        peakStates = max(peakStates, totalStates)
+        liveStates += 1
+        peakStates = max(peakStates, liveStates)
         return false
     }
 
@@ -249,6 +280,9 @@ final class Checkpoint {
     var loopEntry: Checkpoint?
     /// Creation order.
     let serial: Int
+    /// How often a state arriving here was pruned against this one, and how often not.
+    var hits = 0
+    var misses = 0
 
     init(state: AbstractState, parent: Checkpoint?, steps: [PathStep], serial: Int) {
         self.state = state
