@@ -162,7 +162,8 @@ final class Analyzer {
                 // their runs converge there.)
                 if records && !reenteringCallback {
                     checkpoint.misses += 1
-                    if checkpoint.misses > checkpoint.hits * 3 + 3 { useless.append(index) }
+                    let allowed = checkpoint.branches > 0 ? 3 : 64
+                    if checkpoint.misses > (checkpoint.hits + 1) * allowed { useless.append(index) }
                 }
                 continue
             }

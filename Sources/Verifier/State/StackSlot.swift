@@ -66,18 +66,26 @@ struct StackSlot: Hashable, Sendable {
 
     /// Whether `count` bytes from `byte` were all written.
     func isInitialized(from byte: Int, count: Int) -> Bool {
-        (byte..<(byte + count)).allSatisfy { kind(at: $0) != .invalid }
+        var index = byte
+        while index < byte + count {
+            if kind(at: index) == .invalid { return false }
+            index += 1
+        }
+        return true
     }
 
     /// Whether `count` bytes from `byte` all hold zero.
     func isZero(from byte: Int, count: Int) -> Bool {
-        (byte..<(byte + count)).allSatisfy {
-            switch kind(at: $0) {
-            case .zero: true
-            case .spill: spilled?.isZero == true
-            default: false
+        var index = byte
+        while index < byte + count {
+            switch kind(at: index) {
+            case .zero: break
+            case .spill where spilled?.isZero == true: break
+            default: return false
             }
+            index += 1
         }
+        return true
     }
 
     /// What a fill of all eight bytes reads, when it is a number: the spilled scalar, 0 for
@@ -91,6 +99,8 @@ struct StackSlot: Hashable, Sendable {
     /// Whether a state holding `other` here is at least as general as one holding this. An
     /// imprecise number (one no decision depended on) stands for any number.
     func isSubsumed(by other: StackSlot, precise: Bool, ids: inout IDMap) -> Bool {
+        // The same bytes (a spilled pointer's id still has to correspond).
+        if self == other && spilled?.isScalar != false { return true }
         if let old = other.number {
             // Any number covers written bytes, spilled numbers among them.
             if old.isUnknown && isInitialized(from: 0, count: 8) && spilled?.isScalar != false { return true }
