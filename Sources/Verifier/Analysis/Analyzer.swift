@@ -272,13 +272,14 @@ final class Analyzer {
 final class Checkpoint {
     let state: AbstractState
     var branches = 1
-    let parent: Checkpoint?
+    private(set) var parent: Checkpoint?
     /// The instructions from the parent checkpoint to this one.
     let steps: [PathStep]
     /// The numbers of the state (registers and spilled slots, per frame) that must be compared.
     private(set) var marks: PrecisionMask
-    /// A checkpoint still being explored against which a path below this one was cut short.
-    var loopEntry: Checkpoint?
+    /// A checkpoint still being explored against which a path below this one was cut short
+    /// (once nothing holds it, it is complete).
+    weak var loopEntry: Checkpoint?
     /// Creation order.
     let serial: Int
     /// How often a state arriving here was pruned against this one, and how often not.
@@ -291,6 +292,18 @@ final class Checkpoint {
         self.steps = steps
         self.serial = serial
         self.marks = PrecisionMask()
+    }
+
+    /// Releases a long chain of parents one by one, not recursively (a loop makes chains of
+    /// tens of thousands of checkpoints).
+    deinit {
+        var current = parent
+        parent = nil
+        while isKnownUniquelyReferenced(&current) {
+            let next = current!.parent
+            current!.parent = nil
+            current = next
+        }
     }
 
     /// Marks the numbers `mask` names precise here. What is already precise (its origins were
