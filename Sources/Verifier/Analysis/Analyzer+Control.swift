@@ -25,8 +25,7 @@ extension Analyzer {
         if left.isScalar && right.isScalar {
             if let decided = Scalar.evaluate(condition, width: width, left.scalar, right.scalar) {
                 // Only one edge is followed: that depends on both numbers.
-                markPrecise(dst, in: state)
-                if case .register(let src) = source { markPrecise(src, in: state) }
+                markOperandsPrecise(dst, source, in: state)
                 state.pc = decided ? target : next
                 return true
             }
@@ -44,10 +43,7 @@ extension Analyzer {
         }
 
         // A pointer compared with a number: whether it is a NULL check depends on the number.
-        if left.isScalar != right.isScalar {
-            if left.isScalar { markPrecise(dst, in: state) }
-            if case .register(let src) = source, right.isScalar { markPrecise(src, in: state) }
-        }
+        if left.isScalar != right.isScalar { markOperandsPrecise(dst, source, in: state) }
         // A NULL check of a maybe-NULL pointer refines every copy of it.
         if let (pointer, _) = nullCheck(left, right), condition == .eq || condition == .ne, width == .bits64 {
             let (isNull, isNotNull) = condition == .eq ? (taken, notTaken) : (notTaken, taken)

@@ -195,8 +195,8 @@ extension Analyzer {
             state.frames[frame].stack[slotIndex].write(.misc, from: byte, count: size)
             return .uninitialized
         case .read:
-            if let spilled = slot.spilled, byte < slot.spillSize {
-                let spillSize = slot.spillSize
+            let spillSize = slot.spillSize
+            if let spilled = slot.spilled, byte < spillSize {
                 if size == 8 && spillSize == 8 { return spilled }
                 guard spilled.isScalar else { throw VerifierError(.invalidRegisterFill, at: pc) }
                 if byte + size <= spillSize {

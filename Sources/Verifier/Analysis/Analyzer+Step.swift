@@ -18,10 +18,7 @@ extension Analyzer {
             }
             let left = op == .mov ? Value.uninitialized : try read(dst, state, at: pc)
             // Pointer arithmetic: where the pointer lands depends on the number's value.
-            if op != .mov && left.isScalar != right.isScalar {
-                if left.isScalar { markPrecise(dst, in: state) }
-                if case .register(let src) = source, right.isScalar { markPrecise(src, in: state) }
-            }
+            if op != .mov && left.isScalar != right.isScalar { markOperandsPrecise(dst, source, in: state) }
             state[Int(dst.rawValue)] = try arithmetic(op, width, dst: Int(dst.rawValue), left, right, &state, at: pc)
             state.pc = next
 
@@ -88,12 +85,11 @@ extension Analyzer {
         case let .store(size, dst, src, offset):
             let base = try read(dst, state, at: pc)
             let stored = try read(src, state, at: pc)
-            let before = state
             _ = try access(base, register: Int(dst.rawValue), offset: Int64(offset), size: size.byteCount,
                            .write(stored, immediate: false), &state, at: pc)
             // A zero stored as plain bytes makes them zero bytes, which pruning tells from other
             // bytes: that depends on the number (a spill keeps the number itself).
-            if stored.isZero, let address = stackAddress, address.byte != 0 { markPrecise(src, in: before) }
+            if stored.isZero, let address = stackAddress, address.byte != 0 { markPrecise(src, in: state) }
             state.pc = next
 
         case let .atomic(op, fetch, size, dst, src, offset):

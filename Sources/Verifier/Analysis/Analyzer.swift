@@ -155,11 +155,13 @@ final class Analyzer {
                 // iterations converge (the helper bounds how often the callback runs).
                 if reenteringCallback && checkpoint.branches > 0 { state.widen(against: checkpoint.state) }
                 // A checkpoint that keeps missing states that are recorded is unlikely to prune
-                // anything: forget it (the kernel's miss_cnt > hit_cnt * 3 + 3). In a loop, each
-                // iteration's checkpoint is then compared with the next few only, not with every
-                // earlier one; a loop whose state repeats is still caught by the next checkpoint,
-                // and one that does not runs into the instruction budget. (Callback entries stay:
-                // their runs converge there.)
+                // anything: forget it (as the kernel's miss_cnt > hit_cnt * n + n). One still being
+                // explored (in a loop) goes after 3 misses: each iteration's checkpoint is compared
+                // with the next few only, not with every earlier one; a loop whose state repeats is
+                // still caught by the next checkpoint, and one that does not runs into the
+                // instruction budget. A complete one goes after 64 (bounded_loop.c's 32-step loop
+                // with a depth counter needs its states longer). Callback entries stay: their runs
+                // converge there.
                 if records && !reenteringCallback {
                     checkpoint.misses += 1
                     let allowed = checkpoint.branches > 0 ? 3 : 64
@@ -237,11 +239,11 @@ final class Analyzer {
         markPrecise(mask)
     }
 
-    /// Marks the stack slot holding byte `address` precise.
-    func markPrecise(_ address: StackAddress, in state: AbstractState) {
-        var mask = PrecisionMask()
-        mask.slots[address.frame] |= 1 << UInt64(address.slot)
-        markPrecise(mask)
+    /// Marks the numbers among an instruction's operands (`dst`, and `source` when it is a
+    /// register) precise.
+    func markOperandsPrecise(_ dst: Register, _ source: Operand, in state: AbstractState) {
+        markPrecise(dst, in: state)
+        if case .register(let src) = source { markPrecise(src, in: state) }
     }
 
     /// Which registers of each frame matter for the rest of the path from `state`.
