@@ -149,7 +149,7 @@ final class Analyzer {
             || sinceJumps >= 2 && sinceProcessed >= 8 && (!inLoop || sinceJumps >= 20 || sinceProcessed >= 100)
         var useless: [Int] = []
         for (index, checkpoint) in visited[pc].enumerated() {
-            let exact = checkpoint.branches > 0 || checkpoint.loopEntry.map { $0.branches > 0 } == true
+            let exact = checkpoint.branches > 0 || (checkpoint.loopEntry?.branches ?? 0) > 0
             guard state.isSubsumed(by: checkpoint.state, live: live, precise: exact ? nil : checkpoint.marks) else {
                 // A callback entered again with other numbers: generalise them, so that the
                 // iterations converge (the helper bounds how often the callback runs).

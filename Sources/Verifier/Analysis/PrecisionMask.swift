@@ -36,16 +36,20 @@ struct StackAddress: Hashable, Sendable {
 /// Per frame (by depth): the registers (bit n = rN) and stack slots (bit n = slot n, slot 0 at
 /// fp-512) whose numbers some decision depends on: the kernel's backtracking masks.
 struct PrecisionMask: Sendable {
-    var registers: [UInt16]
-    var slots: [UInt64]
+    /// One entry per frame a path may have (`Interpreter.maximumCallDepth`), stored inline: masks
+    /// are made and compared at every prune point.
+    var registers = InlineArray<8, UInt16>(repeating: 0)
+    var slots = InlineArray<8, UInt64>(repeating: 0)
 
-    /// Nothing marked, in every frame a path may have.
+    /// Nothing marked.
     init() {
-        registers = Array(repeating: 0, count: Interpreter.maximumCallDepth)
-        slots = Array(repeating: 0, count: Interpreter.maximumCallDepth)
+        assert(registers.count == Interpreter.maximumCallDepth)
     }
 
-    var isEmpty: Bool { registers.allSatisfy { $0 == 0 } && slots.allSatisfy { $0 == 0 } }
+    var isEmpty: Bool {
+        for depth in registers.indices where registers[depth] != 0 || slots[depth] != 0 { return false }
+        return true
+    }
 
     static func bit(_ register: Register) -> UInt16 { 1 << UInt16(register.rawValue) }
 

@@ -79,22 +79,40 @@ struct AbstractState: Sendable {
     func isSubsumed(by old: AbstractState, live: [UInt16], precise: PrecisionMask?) -> Bool {
         guard frames.count == old.frames.count, references.count == old.references.count else { return false }
         var ids = IDMap()
-        for index in frames.indices {
-            let frame = frames[index], oldFrame = old.frames[index]
-            guard frame.callSite == oldFrame.callSite, frame.function == oldFrame.function,
-                  frame.callback == oldFrame.callback else { return false }
-            let preciseRegisters = precise?.registers[index] ?? .max, preciseSlots = precise?.slots[index] ?? .max
-            for register in 0..<11 where live[index] & (1 << UInt16(register)) != 0 {
-                guard frame.registers[register].isSubsumed(by: oldFrame.registers[register],
-                                                           precise: preciseRegisters & (1 << UInt16(register)) != 0,
-                                                           ids: &ids) else { return false }
-            }
-            for slot in 0..<Frame.slotCount {
-                guard frame.stack[slot].isSubsumed(by: oldFrame.stack[slot], precise: preciseSlots & (1 << UInt64(slot)) != 0,
-                                                   ids: &ids) else { return false }
+        // Pruning compares states at every prune point: read the frames in place, not copied.
+        return frames.withUnsafeBufferPointer { frames in
+            old.frames.withUnsafeBufferPointer { oldFrames in
+                for index in frames.indices {
+                    guard frames[index].callSite == oldFrames[index].callSite,
+                          frames[index].function == oldFrames[index].function,
+                          frames[index].callback == oldFrames[index].callback else { return false }
+                    let preciseRegisters = precise?.registers[index] ?? .max, preciseSlots = precise?.slots[index] ?? .max
+                    let liveRegisters = live[index]
+                    let registersMatch = frames[index].registers.withUnsafeBufferPointer { registers in
+                        oldFrames[index].registers.withUnsafeBufferPointer { oldRegisters in
+                            for register in 0..<11 where liveRegisters & (1 << UInt16(register)) != 0 {
+                                guard registers[register].isSubsumed(by: oldRegisters[register],
+                                                                     precise: preciseRegisters & (1 << UInt16(register)) != 0,
+                                                                     ids: &ids) else { return false }
+                            }
+                            return true
+                        }
+                    }
+                    guard registersMatch else { return false }
+                    let stackMatches = frames[index].stack.withUnsafeBufferPointer { stack in
+                        oldFrames[index].stack.withUnsafeBufferPointer { oldStack in
+                            for slot in 0..<Frame.slotCount {
+                                guard stack[slot].isSubsumed(by: oldStack[slot], precise: preciseSlots & (1 << UInt64(slot)) != 0,
+                                                             ids: &ids) else { return false }
+                            }
+                            return true
+                        }
+                    }
+                    guard stackMatches else { return false }
+                }
+                return true
             }
         }
-        return true
     }
 }
 
