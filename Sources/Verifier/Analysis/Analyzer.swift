@@ -184,7 +184,7 @@ final class Analyzer {
             }
             throw VerifierError(.infiniteLoop(at: pc), at: pc)
         }
-        for index in useless.reversed() { visited[pc].remove(at: index) }
+        for index in useless.reversed() { visited[pc].remove(at: index).forgetState() }
         liveStates -= useless.count
         guard records, visited[pc].count < options.statesPerInstruction else { return false }
         checkpointCount += 1
@@ -272,7 +272,7 @@ final class Analyzer {
 /// when that reaches 0 every continuation of the state has been proven safe. Its precision
 /// marks say which of its numbers some decision after it depended on.
 final class Checkpoint {
-    let state: AbstractState
+    private(set) var state: AbstractState
     var branches = 1
     private(set) var parent: Checkpoint?
     /// The instructions from the parent checkpoint to this one.
@@ -284,6 +284,9 @@ final class Checkpoint {
     weak var loopEntry: Checkpoint?
     /// Creation order.
     let serial: Int
+    /// Which registers hold numbers and which slots are no spilled pointers (per frame): what
+    /// may be marked precise.
+    private let numbers: PrecisionMask
     /// How often a state arriving here was pruned against this one, and how often not.
     var hits = 0
     var misses = 0
@@ -294,6 +297,14 @@ final class Checkpoint {
         self.steps = steps
         self.serial = serial
         self.marks = PrecisionMask()
+        var numbers = PrecisionMask()
+        for (depth, frame) in state.frames.enumerated() {
+            for register in 0..<11 where frame.registers[register].isScalar { numbers.registers[depth] |= 1 << UInt16(register) }
+            for slot in 0..<Frame.slotCount where frame.stack[slot].spilled?.isScalar != false {
+                numbers.slots[depth] |= 1 << UInt64(slot)
+            }
+        }
+        self.numbers = numbers
     }
 
     /// Releases a long chain of parents one by one, not recursively (a loop makes chains of
@@ -312,34 +323,18 @@ final class Checkpoint {
     /// marked then) or is no number leaves the mask; what is left must be traced further back.
     func absorb(_ mask: inout PrecisionMask) {
         for depth in mask.registers.indices {
-            guard depth < state.frames.count else {
-                mask.registers[depth] = 0
-                mask.slots[depth] = 0
-                continue
-            }
-            let frame = state.frames[depth]
-            var registers = mask.registers[depth]
-            while registers != 0 {
-                let register = registers.trailingZeroBitCount
-                registers &= registers - 1
-                let bit: UInt16 = 1 << UInt16(register)
-                if !frame.registers[register].isScalar || marks.registers[depth] & bit != 0 {
-                    mask.registers[depth] &= ~bit
-                } else {
-                    marks.registers[depth] |= bit
-                }
-            }
-            var slots = mask.slots[depth]
-            while slots != 0 {
-                let slot = slots.trailingZeroBitCount
-                slots &= slots - 1
-                let bit: UInt64 = 1 << UInt64(slot)
-                if frame.stack[slot].spilled?.isScalar == false || marks.slots[depth] & bit != 0 {
-                    mask.slots[depth] &= ~bit
-                } else {
-                    marks.slots[depth] |= bit
-                }
-            }
+            let registers = mask.registers[depth] & numbers.registers[depth] & ~marks.registers[depth]
+            let slots = mask.slots[depth] & numbers.slots[depth] & ~marks.slots[depth]
+            marks.registers[depth] |= registers
+            marks.slots[depth] |= slots
+            mask.registers[depth] = registers
+            mask.slots[depth] = slots
         }
+    }
+
+    /// Drops the state of a checkpoint no longer compared with (its marks and steps still
+    /// serve the paths below it): a loop leaves tens of thousands of them on its chain.
+    func forgetState() {
+        state = AbstractState(frames: [])
     }
 }
