@@ -27,6 +27,18 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "BenchmarkTable", dependencies: ["Workloads"]),
+        // The hook benchmark: the host's hooks and timing loops in C (-O2), the loops again with
+        // -mretpoline (indirect calls through retpoline thunks, as in kernels with Spectre
+        // mitigations), and the table (`swift run -c release HookBench`).
+        .target(name: "HookHost", dependencies: [.product(name: "CAttach", package: "bpfrun")],
+                cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "HookLoopsRetpoline", dependencies: ["HookHost"], cSettings: [.unsafeFlags(["-O2", "-mretpoline"])]),
+        .executableTarget(
+            name: "HookBench",
+            dependencies: ["HookHost", "HookLoopsRetpoline", "Workloads",
+                           .product(name: "Attach", package: "bpfrun"), .product(name: "BPFVM", package: "bpfrun")],
+            exclude: ["Programs"]
+        ),
         .executableTarget(
             name: "JITBench",
             dependencies: ["Workloads", .product(name: "Benchmark", package: "benchmark")],

@@ -61,6 +61,25 @@ public final class CompiledProgram: @unchecked Sendable {
         self.entry = unsafeBitCast(memory.base + entryOffset, to: Entry.self)
     }
 
+    /// For the attach layer's trampolines, which call `address` with r1 in rdi and a run block of
+    /// their own in r9: the block's initial contents (as 8-byte words, the stack boundary 0), the
+    /// byte offset of the stack boundary in it, and whether the code reads it at all (it does
+    /// only through helper calls and `callx`).
+    package var runBlockTemplate: (words: [UInt64], stackBoundaryOffset: Int, isUsed: Bool) {
+        let source = tailCalls.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) }
+        let run = JITRun(context: executionContext, tailCallSource: source, stackBoundary: 0)
+        let words = withUnsafeBytes(of: run) { bytes in
+            (0..<MemoryLayout<JITRun>.size / 8).map { bytes.load(fromByteOffset: $0 * 8, as: UInt64.self) }
+        }
+        let used = program.operations.contains { _, operation in
+            switch operation {
+            case .call(.helper), .call(.register): true
+            default: false
+            }
+        }
+        return (words, MemoryLayout<JITRun>.offset(of: \JITRun.context)! + RunContext.stackBoundaryOffset, used)
+    }
+
     /// The address of the entry function (where a tail call enters the program).
     var entryFunctionAddress: UInt64 { UInt64(address) + UInt64(functions[0].offset) }
 

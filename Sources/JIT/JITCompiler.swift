@@ -8,6 +8,9 @@ import Verifier
 /// no check at all, so it relies on everything the verifier proved.
 public struct JITCompiler: Sendable {
     public var options: JITOptions
+    /// Addresses the code must also lie within ±2 GiB of, besides those it calls (the attach
+    /// layer's trampolines call the code with `call rel32` from near the host's hooks).
+    package var nearAddresses: [UInt64] = []
 
     public init(options: JITOptions = JITOptions()) {
         self.options = options
@@ -122,7 +125,7 @@ public struct JITCompiler: Sendable {
         }
         let memory: ExecutableMemory
         do {
-            memory = try ExecutableMemory(size: layout.size, near: Array(callTargets), faults: faults) {
+            memory = try ExecutableMemory(size: layout.size, near: Array(callTargets) + nearAddresses, faults: faults) {
                 pointer, base in try assembler.encode(layout, into: pointer, base: base)
             }
         } catch {

@@ -4,7 +4,7 @@ import Glibc
 
 /// Builds the BPF objects of the benchmark programs from the C files of the NativePrograms
 /// target (the same sources the native build compiles), with the clang on PATH.
-enum BPFBuild {
+public enum BPFBuild {
     struct Failure: Error, CustomStringConvertible {
         let description: String
     }
@@ -18,6 +18,12 @@ enum BPFBuild {
 
     /// The BPF object built from `name`.c.
     static func object(for name: String) throws -> [UInt8] {
+        try object(at: "\(sources)/\(name).c")
+    }
+
+    /// The BPF object built from the C file at `path` (which may include NativePrograms' headers).
+    public static func object(at path: String) throws -> [UInt8] {
+        let name = String(path[path.index(after: path.lastIndex(of: "/")!)...].dropLast(2))
         var template = Array("/tmp/bpf-bench-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw Failure(description: "cannot make a temporary folder")
@@ -29,7 +35,7 @@ enum BPFBuild {
             rmdir(directory)
         }
         let command = "clang -O2 -g -target bpf -mcpu=v3 -Wall -Werror -I/usr/include/x86_64-linux-gnu "
-            + "-I'\(sources)/include' -c '\(sources)/\(name).c' -o '\(output)' 2>&1"
+            + "-I'\(sources)/include' -c '\(path)' -o '\(output)' 2>&1"
         guard let pipe = popen(command, "r") else { throw Failure(description: "cannot run clang") }
         var messages: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)

@@ -15,6 +15,10 @@ public final class LoadedProgram: @unchecked Sendable {
 
     public var name: String { linked.metadata.name }
 
+    /// The object the program belongs to (which it does not keep alive: whoever keeps the
+    /// program running, as the attach layer does, must).
+    package var loadedObject: LoadedObject { object }
+
     /// The context of the program's object (what its helpers see), for other execution engines.
     package var executionContext: ExecutionContext { object.context }
 

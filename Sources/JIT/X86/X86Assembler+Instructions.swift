@@ -315,4 +315,43 @@ extension X86Assembler {
     package mutating func jmp(_ register: X86Register) {
         instruction(0xff, size: .dword, reg: 4, .register(register))
     }
+
+    /// `jmp rel32` to an absolute address, which must lie within 2 GiB of the code.
+    package mutating func jmp(absolute address: UInt64) {
+        byte(0xe9)
+        relative32(toAbsolute: address)
+    }
+
+    /// `jmp rel32` to `label`, always in its 5-byte form (for jumps that are patched later).
+    package mutating func jmpRel32(_ label: Label) {
+        byte(0xe9)
+        relative32(to: label)
+    }
+
+    /// `mov dst, fs:[0]`: the thread pointer (the TCB's self pointer on x86-64 Linux), from which
+    /// initial-exec thread-local variables lie at fixed offsets.
+    package mutating func loadThreadPointer(_ dst: X86Register) {
+        byte(0x64)
+        byte(dst.isExtended ? 0x4c : 0x48)
+        byte(0x8b)
+        // ModRM with a SIB byte, SIB "no base, no index": a bare disp32 (0).
+        byte(0x04 | dst.low3 << 3)
+        byte(0x25)
+        int32(0)
+    }
+
+    /// `rdtsc`: the time-stamp counter into edx:eax.
+    package mutating func rdtsc() {
+        byte(0x0f)
+        byte(0x31)
+    }
+
+    /// `nop` of `count` bytes (1 to 8), as single instructions.
+    package mutating func nop(_ count: Int) {
+        let forms: [[UInt8]] = [[0x90], [0x66, 0x90], [0x0f, 0x1f, 0x00], [0x0f, 0x1f, 0x40, 0x00],
+                                [0x0f, 0x1f, 0x44, 0x00, 0x00], [0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00],
+                                [0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00], [0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00]]
+        precondition((1...8).contains(count), "a single nop is 1 to 8 bytes")
+        for value in forms[count - 1] { byte(value) }
+    }
 }
