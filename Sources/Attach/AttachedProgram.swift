@@ -47,7 +47,7 @@ final class AttachedProgram: @unchecked Sendable {
     /// Addresses the trampoline calls for this program (its code must reach them with rel32).
     var callTargets: [UInt64] {
         switch code {
-        case .compiled(let program): [UInt64(program.address)]
+        case .compiled(let program): [program.attachEntry.address]
         case .interpreted: [InterpretedProgram.entryAddress]
         }
     }

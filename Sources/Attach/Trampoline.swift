@@ -185,9 +185,12 @@ private struct TrampolineEmitter {
                     }
                 }
             }
+            // r12 is the run block for the whole trampoline: the entry function may be called
+            // directly, unless the code unwinds to its stub, which takes the block in r9.
+            let entry = compiled.attachEntry
             asm.lea(.rdi, MemoryOperand(.rbp, context))
-            asm.mov(.qword, .r9, .r12)
-            asm.call(absolute: UInt64(compiled.address))
+            if entry.throughStub { asm.mov(.qword, .r9, .r12) }
+            asm.call(absolute: entry.address)
         case .interpreted(let interpreted):
             asm.lea(.rdi, MemoryOperand(.rbp, context))
             asm.movabs(.rsi, interpreted.opaqueAddress)

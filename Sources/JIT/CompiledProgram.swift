@@ -42,11 +42,14 @@ public final class CompiledProgram: @unchecked Sendable {
     let executionContext: ExecutionContext?
     /// The context the program was verified for (nil: not verified).
     let context: ContextLayout?
+    /// Whether the code may unwind to its entry stub (which must then be how it is entered).
+    let canUnwind: Bool
 
     init(program: Program, memory: ExecutableMemory, entryOffset: Int, endOffset: Int, dataOffset: Int,
          instructionOffsets: [Int?], functionOffsets: [(instruction: Int, offset: Int)], tailCalls: TailCallTable?, loaded: LoadedProgram?, executionContext: ExecutionContext?,
-         context: ContextLayout?)
+         context: ContextLayout?, canUnwind: Bool)
     {
+        self.canUnwind = canUnwind
         self.executionContext = executionContext
         self.program = program
         self.memory = memory
@@ -78,6 +81,14 @@ public final class CompiledProgram: @unchecked Sendable {
             }
         }
         return (words, MemoryLayout<JITRun>.offset(of: \JITRun.context)! + RunContext.stackBoundaryOffset, used)
+    }
+
+    /// Where a caller that keeps r12 pointing at a run block of its own (the attach layer's
+    /// trampolines) may call the code: the entry function itself when the code never unwinds
+    /// to its entry stub (no trap, no tail call, no unwind helper), else the entry stub (which
+    /// takes the run block in r9).
+    package var attachEntry: (address: UInt64, throughStub: Bool) {
+        canUnwind ? (UInt64(address), true) : (entryFunctionAddress, false)
     }
 
     /// The address of the entry function (where a tail call enters the program).

@@ -150,7 +150,7 @@ public struct JITCompiler: Sendable {
                 program: unit.program, memory: memory, entryOffset: layout.offset(of: compiler.entryPosition), endOffset: end,
                 dataOffset: compiler.dataPosition.map(layout.offset(of:)) ?? end, instructionOffsets: offsets,
                 functionOffsets: functions, tailCalls: tailCalls, loaded: unit.loaded,
-                executionContext: unit.loaded?.executionContext, context: unit.context))
+                executionContext: unit.loaded?.executionContext, context: unit.context, canUnwind: compiler.canUnwind))
         }
         return programs
     }

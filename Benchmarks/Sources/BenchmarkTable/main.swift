@@ -5,14 +5,6 @@ import Workloads
 
 // The summary table of the JIT against native C (the same source compiled with -O2) and the
 // interpreter: time per run, the ratios, compile time per 100 BPF instructions and code size.
-func fixed(_ value: Double, _ digits: Int) -> String {
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let scaled = Int((value * scale).rounded())
-    guard digits > 0 else { return "\(scaled)" }
-    let fraction = String(scaled % Int(scale))
-    return "\(scaled / Int(scale))." + String(repeating: "0", count: digits - fraction.count) + fraction
-}
 
 func column(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Attach
+import CAttach
 import BPFVM
 import HookHost
 import HookLoopsRetpoline
@@ -16,14 +17,6 @@ import Workloads
 @_cdecl("bench_static_body")
 func benchStaticBody(_ a: Int32, _ b: Int32) -> Int32 { 0 }
 
-func fixed(_ value: Double, _ digits: Int) -> String {
-    var scale = 1.0
-    for _ in 0..<digits { scale *= 10 }
-    let scaled = Int((value * scale).rounded())
-    guard digits > 0 else { return "\(scaled)" }
-    let fraction = String(scaled % Int(scale))
-    return "\(scaled / Int(scale))." + String(repeating: "0", count: digits - fraction.count) + fraction
-}
 
 /// TSC ticks per nanosecond, measured over 200 ms.
 let ticksPerNanosecond: Double = {
