@@ -40,14 +40,14 @@ public final class CompiledProgram: @unchecked Sendable {
     let loaded: LoadedProgram?
     /// Its object's context, which its helpers see (nil for a bare program).
     let executionContext: ExecutionContext?
-    /// The context the program was verified for (nil: not verified).
-    let context: ContextLayout?
+    /// The environment the program was verified in (nil: not verified).
+    let environment: VerificationEnvironment?
     /// Whether the code may unwind to its entry stub (which must then be how it is entered).
     let canUnwind: Bool
 
     init(program: Program, memory: ExecutableMemory, entryOffset: Int, endOffset: Int, dataOffset: Int,
          instructionOffsets: [Int?], functionOffsets: [(instruction: Int, offset: Int)], tailCalls: TailCallTable?, loaded: LoadedProgram?, executionContext: ExecutionContext?,
-         context: ContextLayout?, canUnwind: Bool)
+         environment: VerificationEnvironment?, canUnwind: Bool)
     {
         self.canUnwind = canUnwind
         self.executionContext = executionContext
@@ -60,7 +60,7 @@ public final class CompiledProgram: @unchecked Sendable {
         self.instructionBytes = dataOffset - entryOffset
         self.tailCalls = tailCalls
         self.loaded = loaded
-        self.context = context
+        self.environment = environment
         self.entry = unsafeBitCast(memory.base + entryOffset, to: Entry.self)
     }
 
@@ -99,15 +99,7 @@ public final class CompiledProgram: @unchecked Sendable {
     /// program, `input` as memory with r1 = its address and r2 = its length. Returns r0 and the
     /// input afterwards. The input must be what the program was verified for.
     public func testRun(input: [UInt8]) throws(TestRunError) -> (result: UInt64, output: [UInt8]) {
-        switch context {
-        case .memory(let size, _)?:
-            if input.count < size { throw .contextTooSmall(given: input.count, verified: size) }
-        case .hookArguments?:
-            // The verifier's check of argument slots against their types is not public yet.
-            throw .uncheckedContext("the JIT cannot yet check hook argument slots against their types")
-        case .xdp?, nil:
-            break
-        }
+        try environment?.checkTestRunInput(input)
         if let loaded {
             return try loaded.testRun(input: input) { (arguments, _) throws(ExecutionError) in try run(arguments: arguments) }
         }
@@ -125,7 +117,7 @@ public final class CompiledProgram: @unchecked Sendable {
     /// program) over `context`, in place: r1 = its address, r2 = its length. The quickest way
     /// in (nothing is copied); the memory must be at least as large as the verified context.
     public func run(context memory: UnsafeMutableRawBufferPointer) throws(TestRunError) -> UInt64 {
-        guard case .memory(let size, _)? = context, loaded.map({ $0.kind != .testRun(type: "xdp") }) ?? true else {
+        guard case .memory(let size, _)? = environment?.context, loaded.map({ $0.kind != .testRun(type: "xdp") }) ?? true else {
             throw .uncheckedContext("run(context:) is for programs verified for a memory context")
         }
         if memory.count < size { throw .contextTooSmall(given: memory.count, verified: size) }

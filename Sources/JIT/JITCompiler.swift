@@ -21,8 +21,8 @@ public struct JITCompiler: Sendable {
     public func compile(_ verified: VerifiedProgram) throws(JITError) -> CompiledProgram {
         let unit = Unit(program: verified.program, helpers: verified.environment.helpers,
                         stackDepths: verified.statistics.stackDepths, faultSafeLoads: verified.hostLoads,
-                        context: verified.environment.context)
-        return try compile([unit], tailCalls: nil)[0]
+                        environment: verified.environment)
+        return try compile([unit])[0]
     }
 
     /// Compiles a program of a loaded object, `verified` being what `loaded.verify(...)` gave:
@@ -33,9 +33,10 @@ public struct JITCompiler: Sendable {
     }
 
     /// Compiles programs of one loaded object together, into one piece of executable memory:
-    /// their tail calls reach each other through the object's program arrays (a slot holding a
-    /// program not compiled with them is a tail call that cannot be made). Each must come with
-    /// what the verifier gave for it.
+    /// their tail calls reach each other through the object's program arrays, among programs
+    /// verified for the same kind and context (a slot holding a program not compiled with them,
+    /// or verified for another context, is a tail call that cannot be made). Each must come
+    /// with what the verifier gave for it.
     public func compile(_ programs: [(verified: VerifiedProgram, loaded: LoadedProgram)]) throws(JITError)
         -> [CompiledProgram]
     {
@@ -46,7 +47,7 @@ public struct JITCompiler: Sendable {
             }
             units.append(Unit(program: loaded.interpreter.program, helpers: loaded.helpers,
                               stackDepths: verified.statistics.stackDepths, faultSafeLoads: verified.hostLoads,
-                              loaded: loaded, context: verified.environment.context))
+                              loaded: loaded, environment: verified.environment))
         }
         return try compileTogether(units)
     }
@@ -55,7 +56,7 @@ public struct JITCompiler: Sendable {
     /// instruction semantics of programs it has first run to completion in checked mode. Every
     /// function gets the whole 512-byte stack.
     package func compileUnverified(_ program: Program, helpers: HelperTable) throws(JITError) -> CompiledProgram {
-        try compile([Unit(program: program, helpers: helpers, stackDepths: nil, faultSafeLoads: [])], tailCalls: nil)[0]
+        try compile([Unit(program: program, helpers: helpers, stackDepths: nil, faultSafeLoads: [])])[0]
     }
 
     /// `compileUnverified` for programs of a loaded object, compiled together (for tests that
@@ -66,15 +67,23 @@ public struct JITCompiler: Sendable {
         })
     }
 
-    /// Programs of one object compiled together, their tail calls reaching each other.
+    /// Programs of one object compiled together, their tail calls reaching each other: one
+    /// table of targets per context the programs were verified for, so that compiled code only
+    /// ever continues in code proven safe for the context its run was given.
     private func compileTogether(_ units: [Unit]) throws(JITError) -> [CompiledProgram] {
         guard let first = units.first?.loaded else { return [] }
         for unit in units where unit.loaded?.executionContext !== first.executionContext {
             throw JITError(.notOneObject)
         }
-        let tailCalls = TailCallTable(arrays: first.programArrays)
-        let compiled = try compile(units, tailCalls: tailCalls)
-        for (program, unit) in zip(compiled, units) { tailCalls.add(unit.loaded!, entry: program.entryFunctionAddress) }
+        var tables: [ProvenContext?: TailCallTable] = [:]
+        var units = units
+        for index in units.indices {
+            let proven = units[index].environment?.provenContext
+            if tables[proven] == nil { tables[proven] = TailCallTable(arrays: first.programArrays) }
+            units[index].tailCalls = tables[proven]
+        }
+        let compiled = try compile(units)
+        for (program, unit) in zip(compiled, units) { unit.tailCalls!.add(unit.loaded!, entry: program.entryFunctionAddress) }
         return compiled
     }
 
@@ -85,22 +94,24 @@ public struct JITCompiler: Sendable {
         var stackDepths: [Int]?
         var faultSafeLoads: Set<Int>
         var loaded: LoadedProgram? = nil
-        /// The context the program was verified for (nil: a bare program, run over any memory).
-        var context: ContextLayout? = nil
+        /// The environment the program was verified in (nil: unverified).
+        var environment: VerificationEnvironment? = nil
+        /// Where its tail calls go (nil: they fail).
+        var tailCalls: TailCallTable? = nil
     }
 
     /// Compiles `units` into one piece of executable memory: lays the code out, maps memory
     /// within reach of the helpers it calls (or, when none is free there, anywhere, calling
     /// them through a register), writes the code and makes it executable.
-    func compile(_ units: [Unit], tailCalls: TailCallTable?) throws(JITError) -> [CompiledProgram] {
+    func compile(_ units: [Unit]) throws(JITError) -> [CompiledProgram] {
         var shapes: [ProgramShape] = []
         for unit in units { shapes.append(try ProgramShape(unit.program, stackDepths: unit.stackDepths)) }
-        if let compiled = try attempt(units, shapes, tailCalls, farCalls: false) { return compiled }
-        return try attempt(units, shapes, tailCalls, farCalls: true)!
+        if let compiled = try attempt(units, shapes, farCalls: false) { return compiled }
+        return try attempt(units, shapes, farCalls: true)!
     }
 
     /// One compilation; nil when the code could not be placed within reach of its calls.
-    private func attempt(_ units: [Unit], _ shapes: [ProgramShape], _ tailCalls: TailCallTable?, farCalls: Bool)
+    private func attempt(_ units: [Unit], _ shapes: [ProgramShape], farCalls: Bool)
         throws(JITError) -> [CompiledProgram]?
     {
         var assembler = X86Assembler(capacity: 64 * units.reduce(0) { $0 + $1.program.instructions.count } + 256)
@@ -149,8 +160,8 @@ public struct JITCompiler: Sendable {
             programs.append(CompiledProgram(
                 program: unit.program, memory: memory, entryOffset: layout.offset(of: compiler.entryPosition), endOffset: end,
                 dataOffset: compiler.dataPosition.map(layout.offset(of:)) ?? end, instructionOffsets: offsets,
-                functionOffsets: functions, tailCalls: tailCalls, loaded: unit.loaded,
-                executionContext: unit.loaded?.executionContext, context: unit.context, canUnwind: compiler.canUnwind))
+                functionOffsets: functions, tailCalls: unit.tailCalls, loaded: unit.loaded,
+                executionContext: unit.loaded?.executionContext, environment: unit.environment, canUnwind: compiler.canUnwind))
         }
         return programs
     }

@@ -170,8 +170,13 @@ struct Run: ParsableCommand {
             } catch {
                 throw CommandError("\(file): the verifier rejects '\(name)': \(error) (--checked runs it in checked mode)")
             }
+            // Its tail calls may go on unchecked only into programs verified for the same context.
+            let group = [(verified: verified!, loaded: program)]
+                + Self.verifiedSiblings(of: program, in: loaded, contextSize: memory.count, hostBTF: host)
             if engine == .jit {
-                compiled = try compile(verified!, of: program, in: loaded, contextSize: memory.count, hostBTF: host)
+                do { compiled = try JITCompiler().compile(group)[0] } catch {
+                    throw CommandError("\(file): the JIT cannot compile '\(program.name)': \(error)")
+                }
             }
         }
         let before = MapSnapshot(loaded)
@@ -208,19 +213,13 @@ struct Run: ParsableCommand {
         try reportRepeated { () throws(TestRunError) in _ = try runOnce() }
     }
 
-    /// `program` compiled together with the other programs of its object that verify (those
-    /// its tail calls may reach: the object loaded only what the program references).
-    private func compile(_ verified: VerifiedProgram, of program: LoadedProgram, in object: LoadedObject, contextSize: Int,
-                         hostBTF: BTF?) throws -> CompiledProgram
+    /// The other programs of `program`'s object that verify with the same context size and host
+    /// BTF (those its tail calls may reach: the object loaded only what the program references).
+    private static func verifiedSiblings(of program: LoadedProgram, in object: LoadedObject, contextSize: Int,
+                                         hostBTF: BTF?) -> [(verified: VerifiedProgram, loaded: LoadedProgram)]
     {
-        var group = [(verified: verified, loaded: program)]
-        for sibling in object.programs where sibling !== program {
-            if let proven = try? sibling.verify(contextSize: contextSize, hostBTF: hostBTF) { group.append((proven, sibling)) }
-        }
-        do {
-            return try JITCompiler().compile(group)[0]
-        } catch {
-            throw CommandError("\(file): the JIT cannot compile '\(program.name)': \(error)")
+        object.programs.filter { $0 !== program }.compactMap { sibling in
+            (try? sibling.verify(contextSize: contextSize, hostBTF: hostBTF)).map { ($0, sibling) }
         }
     }
 

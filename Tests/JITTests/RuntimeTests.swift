@@ -34,7 +34,7 @@ struct RuntimeTests {
         ]
         let program = try Program(instructions: operations.flatMap(\.encoded))
         let unit = JITCompiler.Unit(program: program, helpers: HelperTable(), stackDepths: nil, faultSafeLoads: [0])
-        let compiled = try JITCompiler().compile([unit], tailCalls: nil)[0]
+        let compiled = try JITCompiler().compile([unit])[0]
         // Page 0 and a non-canonical address fault; the handler makes the load read 0.
         #expect(try compiled.run(arguments: [0]) == 1)
         #expect(try compiled.run(arguments: [0x8000_0000_0000_0000]) == 1)
@@ -60,6 +60,43 @@ struct RuntimeTests {
             let entries = try #require(object.map(named: "entries"))
             #expect(entries.value(forKey: UInt32(0), as: UInt64.self) == 34, "\(engine): one entry and 33 tail calls")
             try #require(object.map(named: "jump_table")).removeAllPrograms()
+        }
+    }
+
+    /// A program array may hold any program of the object; code running unchecked may go on
+    /// only into a program proven safe for the context it was given.
+    struct TailTarget: CustomStringConvertible, Sendable {
+        let target: String
+        /// The context size the target is verified for (nil: it is not verified).
+        let verifiedFor: Int?
+        let result: UInt64
+        var description: String { "\(target) (verified for \(verifiedFor.map { "\($0) bytes" } ?? "nothing"))" }
+    }
+
+    @Test("a tail call from unchecked code reaches only programs verified for the same context",
+          arguments: ["interpreter", "jit"], [
+              TailTarget(target: "proven", verifiedFor: 16, result: 2),
+              TailTarget(target: "unproven", verifiedFor: nil, result: 1),
+              TailTarget(target: "wide", verifiedFor: 32, result: 1),
+          ])
+    func tailCallsReachOnlyProvenPrograms(engine: String, case: TailTarget) throws {
+        let object = try Self.object("tail_targets")
+        let dispatch = try object.program(named: "dispatch")
+        let target = try object.program(named: `case`.target)
+        try #require(object.map(named: "targets")).setProgram(target, at: 0)
+        let verified = try dispatch.verify(contextSize: 16)
+        var group = [(verified: verified, loaded: dispatch)]
+        if let size = `case`.verifiedFor { group.append((try target.verify(contextSize: size), target)) }
+        if `case`.target == "unproven" {
+            #expect(throws: VerifierError.self) { try target.verify(contextSize: 16) }
+        }
+        let input = [UInt8](repeating: 0, count: 16)
+        let result = engine == "jit" ? try JITCompiler().compile(group)[0].testRun(input: input).result
+            : try verified.testRun(input: input).result
+        #expect(result == `case`.result)
+        // Checked mode follows every tail call, and checks what it runs.
+        if `case`.target == "unproven" {
+            #expect(throws: TestRunError.self) { try dispatch.testRun(input: input) }
         }
     }
 

@@ -248,6 +248,20 @@ struct CLITests {
         }
     }
 
+    @Test("run --jit on a hook program: host loads through a NULL argument read 0, tail calls reach verified siblings",
+          .enabled(if: !CLI.objects.isEmpty, "progs/build is empty; run `make -C progs`"))
+    func runHookProgramJIT() throws {
+        // req = NULL: req->method reads 0 (REQ_GET), so dispatch_request tail-calls check_get,
+        // verified for the same hook; `dispatched` and `gets` count one each.
+        let output = try CLI.run(["run", "progs/build/tail_call.o", "--prog", "dispatch_request", "--jit",
+                                  "--host-btf", "progs/build/host_hooks.o", "--ctx-args", "0,0"])
+        expectRunOutput(output, lines: [
+            "r0 = 0 (0x0, as int: 0)",
+            "maps changed:",
+            "  tail_cal.bss: key 00 00 00 00 → 01" + String(repeating: " 00", count: 15) + " 01" + String(repeating: " 00", count: 23),
+        ])
+    }
+
     @Test("dump --jited: bpftool's layout (prototype, symbol, source lines, pc: instruction), bytes with --opcodes",
           .enabled(if: !CLI.objects.isEmpty, "progs/build is empty; run `make -C progs`"))
     func dumpJited() throws {

@@ -19,6 +19,9 @@ public final class LoadedProgram: @unchecked Sendable {
     /// program running, as the attach layer does, must).
     package var loadedObject: LoadedObject { object }
 
+    /// The contexts the verifier proved this program safe for (the verifier records them).
+    package let proofs: Proofs
+
     /// The context of the program's object (what its helpers see), for other execution engines.
     package var executionContext: ExecutionContext { object.context }
 
@@ -39,14 +42,19 @@ public final class LoadedProgram: @unchecked Sendable {
         self.object = object
         var interpreter = try Interpreter(program: bound, helpers: helpers, maps: object.mapLayouts,
                                           constants: constants)
-        // Tail calls go only through this object's program arrays, to programs of this object.
+        // Tail calls go only through this object's program arrays, to programs of this object;
+        // an unchecked run goes only to programs proven safe for every context this one was
+        // (a program array may hold any program of the object, verified or not).
         let programArrays = Dictionary(
             object.maps.filter { $0.definition.type == .programArray }
                 .map { (UInt64(UInt(bitPattern: $0.opaquePointer)), $0) },
             uniquingKeysWith: { first, _ in first })
-        interpreter.tailCallResolver = { [unowned object] pointer, index in
+        let proofs = Proofs()
+        self.proofs = proofs
+        interpreter.tailCallResolver = { [unowned object] pointer, index, unchecked in
             guard let map = programArrays[pointer], index < UInt64(map.definition.maxEntries),
-                  let target = map.program(at: Int(index)) as? LoadedProgram, target.object === object
+                  let target = map.program(at: Int(index)) as? LoadedProgram, target.object === object,
+                  !unchecked || target.proofs.cover(everyContextOf: proofs)
             else { return nil }
             return target.interpreter.code
         }
