@@ -63,6 +63,8 @@ struct HookSite: Sendable {
     }
 
     static func read(_ address: UInt64, count: Int) -> [UInt8] {
-        Array(UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: UInt(address)), count: count))
+        var bytes = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeMutableBytes { bpfrun_read_code(UnsafeRawPointer(bitPattern: UInt(address)), $0.baseAddress, count) }
+        return bytes
     }
 }

@@ -110,14 +110,27 @@ int bpfrun_membarrier_sync_core(void) {
 	return 0;
 }
 
+__attribute__((no_sanitize("thread", "address"))) void bpfrun_read_code(const void *code, void *out, size_t count) {
+	const volatile uint8_t *from = code;
+	uint8_t *to = out;
+	for (size_t i = 0; i < count; i++) to[i] = from[i];
+}
+
 int bpfrun_patch_code_word(uint64_t *word, uint64_t old_value, uint64_t new_value) {
 	long page_size = sysconf(_SC_PAGESIZE);
 	void *page = (void *)((uintptr_t)word & ~(uintptr_t)(page_size - 1));
 	/* Other threads may be running code on this page: it stays executable while writable. */
 	if (mprotect(page, (size_t)page_size, PROT_READ | PROT_WRITE | PROT_EXEC) != 0) return errno;
 	int result = 0;
+	/* One `lock cmpxchg` on the aligned word, written out so that no sanitizer instruments it
+	 * (code pages lie outside the memory a sanitizer keeps shadow state for). */
 	uint64_t expected = old_value;
-	if (!__atomic_compare_exchange_n(word, &expected, new_value, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) result = -1;
+	uint8_t replaced;
+	__asm__ volatile("lock cmpxchgq %3, %1\n\tsete %0"
+			 : "=q"(replaced), "+m"(*word), "+a"(expected)
+			 : "r"(new_value)
+			 : "memory", "cc");
+	if (!replaced) result = -1;
 	if (mprotect(page, (size_t)page_size, PROT_READ | PROT_EXEC) != 0 && result == 0) result = errno;
 	return result;
 }

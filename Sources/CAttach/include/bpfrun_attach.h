@@ -126,6 +126,10 @@ int bpfrun_membarrier_sync_core(void);
  * hold it (nothing written), or an errno. */
 int bpfrun_patch_code_word(uint64_t *word, uint64_t old_value, uint64_t new_value);
 
+/* Copies `count` bytes of code at `code` to `out` (not instrumented by sanitizers: code pages lie
+ * outside the memory they keep shadow state for). */
+void bpfrun_read_code(const void *code, void *out, size_t count);
+
 /* Cycles (rdtsc), for run statistics and benchmarks. */
 static inline uint64_t bpfrun_cycles(void) { return __builtin_ia32_rdtsc(); }
 
