@@ -44,7 +44,7 @@ func measure(_ loop: (UInt64) -> UInt64) -> (nanoseconds: Double, cycles: Double
 }
 
 var rows: [(String, Double, Double)] = []
-func row(_ name: String, _ loop: (UInt64) -> UInt64) {
+@MainActor func row(_ name: String, _ loop: (UInt64) -> UInt64) {
     let (nanoseconds, cycles) = measure(loop)
     rows.append((name, nanoseconds, cycles))
 }
