@@ -16,16 +16,16 @@ final class AttachedProgram: @unchecked Sendable {
     let kind: AttachKind
     let code: Code
     /// The loaded program it was made from (one attachment per hook).
-    let source: AnyObject
+    let loaded: LoadedProgram
     /// The program's object, kept alive while the program may run (its maps, its context).
     let object: LoadedObject
     /// Runs and TSC cycles spent, updated by trampolines built with statistics on.
     let statistics: UnsafeMutablePointer<UInt64>
 
-    init(name: String, kind: AttachKind, code: Code, source: AnyObject, object: LoadedObject) {
-        self.source = source
-        self.object = object
-        self.name = name
+    init(kind: AttachKind, code: Code, loaded: LoadedProgram) {
+        self.loaded = loaded
+        self.object = loaded.loadedObject
+        self.name = loaded.name
         self.kind = kind
         self.code = code
         statistics = .allocate(capacity: 2)

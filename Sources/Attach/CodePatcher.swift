@@ -25,9 +25,14 @@ enum CodePatcher {
         if status != 0 { throw .system(call: "mprotect", errno: status) }
     }
 
+    /// Registers the process for the membarrier (once): before anything is patched, so that a
+    /// process that cannot synchronise its threads patches nothing.
+    static func prepare() throws(AttachError) {
+        try registration.get()
+    }
+
     /// Makes every thread of the process execute the code as it is now.
     static func synchronize() throws(AttachError) {
-        try registration.get()
         let status = bpfrun_membarrier_sync_core()
         if status != 0 { throw .system(call: "membarrier(PRIVATE_EXPEDITED_SYNC_CORE)", errno: status) }
     }

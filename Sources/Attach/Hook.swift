@@ -13,6 +13,8 @@ final class Hook: @unchecked Sendable {
     private var stub: EntryStub?
     /// Trampolines replaced, with the threads that were inside the hook when they were.
     private var retired: [(trampoline: Trampoline, busy: [bpfrun_busy_thread])] = []
+    /// Trampolines replaced when the membarrier failed: kept for good.
+    private var unreclaimable: [Trampoline] = []
     /// Calls that found the thread already running this hook's programs.
     let missCounter: UnsafeMutablePointer<UInt64>
 
@@ -37,6 +39,7 @@ final class Hook: @unchecked Sendable {
     /// attached or back), then a membarrier; the old trampoline retires.
     func install(_ programs: [AttachedProgram], statistics: Bool) throws(AttachError) {
         let site = try site.get()
+        try CodePatcher.prepare()
         let stub: EntryStub
         if let existing = self.stub {
             stub = existing
@@ -66,10 +69,18 @@ final class Hook: @unchecked Sendable {
                                      hook: descriptor.name)
             throw error
         }
-        try CodePatcher.synchronize()
-        if let old = trampoline { retire(old) }
+        let old = trampoline
         trampoline = next
         self.programs = programs
+        do {
+            try CodePatcher.synchronize()
+        } catch {
+            // The new code is in place, but other threads may not have seen it yet: the old
+            // trampoline can never be proven free.
+            if let old { unreclaimable.append(old) }
+            throw error
+        }
+        if let old { retire(old) }
         reclaim()
     }
 

@@ -129,11 +129,11 @@ public final class HookTable: @unchecked Sendable {
             }
         case .interpreter:
             guard verified.hostLoads.isEmpty else { throw .interpreterCannotReadHostMemory(program: loaded.name) }
-            code = .interpreted(InterpretedProgram(verified, loaded: loaded))
+            code = .interpreted(InterpretedProgram(verified: loaded))
         }
-        let program = AttachedProgram(name: loaded.name, kind: kind, code: code, source: loaded, object: loaded.loadedObject)
+        let program = AttachedProgram(kind: kind, code: code, loaded: loaded)
         try locked { () throws(AttachError) in
-            if hook.programs.contains(where: { $0.source === loaded }) {
+            if hook.programs.contains(where: { $0.loaded === loaded }) {
                 throw .alreadyAttached(program: loaded.name, hook: hookName)
             }
             guard hook.programs.count < Trampoline.maximumPrograms else {

@@ -1,6 +1,5 @@
 import Atomics
 import BPFVM
-import Verifier
 
 /// A verified program run by the interpreter from a trampoline: the trampoline calls
 /// `entry(context, program)` directly (rel32), with this object's address as the fixed second
@@ -10,7 +9,8 @@ final class InterpretedProgram: @unchecked Sendable {
     let loaded: LoadedProgram
     private let failureCount = ManagedAtomic<UInt64>(0)
 
-    init(_ verified: VerifiedProgram, loaded: LoadedProgram) {
+    /// `loaded` must have been verified (it runs unchecked).
+    init(verified loaded: LoadedProgram) {
         self.loaded = loaded
     }
 
