@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Attach", targets: ["Attach"]),
         .library(name: "CHostHooks", targets: ["CHostHooks"]),
         .library(name: "CAttach", targets: ["CAttach"]),
+        .library(name: "BenchmarkWorkloads", targets: ["BenchmarkWorkloads"]),
         .executable(name: "bpfrun", targets: ["bpfrun"]),
     ],
     dependencies: [
@@ -54,6 +55,12 @@ let package = Package(
         // Collects the output of libbpf's printf-style (va_list) BTF dump callback.
         .target(name: "CBTFDumpShim", dependencies: ["CLibBPF"]),
         .target(name: "BTFDump", dependencies: ["BPFVM", "CBTFDumpShim"]),
+        // The benchmark programs, written once in C: compiled here natively with -O2 (the baseline
+        // of `bpfrun bench` and of Benchmarks/), and for BPF by progs/Makefile from the same files.
+        .target(name: "BenchmarkPrograms", cSettings: [.unsafeFlags(["-O2"])]),
+        // Each benchmark program loaded, verified, JIT-compiled and run by every engine, beside its
+        // native build (what `bpfrun bench` and Benchmarks/ measure).
+        .target(name: "BenchmarkWorkloads", dependencies: ["BPFVM", "Verifier", "JIT", "BenchmarkPrograms"]),
         .executableTarget(
             name: "bpfrun",
             dependencies: [
@@ -61,6 +68,7 @@ let package = Package(
                 "Verifier",
                 "Conformance",
                 "BTFDump",
+                "BenchmarkWorkloads",
                 "CSystemShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -27,6 +27,11 @@ struct FormHarness {
     /// `operation` with the registers set up as `setup` says (the rest hold distinct values);
     /// a branch's offset is replaced so that it skips one instruction that records "not taken".
     init(_ operation: Operation, setup: [Register: Setup]) throws {
+        try self.init([operation], setup: setup)
+    }
+
+    /// `operations` in sequence (a branch only alone), with the registers set up as `setup` says.
+    init(_ operations: [Operation], setup: [Register: Setup]) throws {
         var code: [Operation] = [
             .store(.doubleWord, dst: .r10, src: .r1, offset: -8),
             .storeImmediate(.doubleWord, dst: .r10, offset: -24, value: 1),
@@ -47,12 +52,12 @@ struct FormHarness {
         }
         for register in Register.allCases where register != .r1 && register != .r10 { load(register, setup[register]) }
         load(.r1, setup[.r1])
-        if case let .branch(condition, width, dst, source, _) = operation {
+        if operations.count == 1, case let .branch(condition, width, dst, source, _) = operations[0] {
             // Taken: skip the store of "not taken".
             code.append(.branch(condition, width, dst: dst, source: source, offset: 1))
             code.append(.storeImmediate(.doubleWord, dst: .r10, offset: -24, value: 0))
         } else {
-            code.append(operation)
+            code += operations
         }
         code.append(.store(.doubleWord, dst: .r10, src: .r1, offset: -16))
         code.append(.load(.doubleWord, dst: .r1, src: .r10, offset: -8, signExtend: false))

@@ -74,6 +74,20 @@ struct InstructionForm: CustomStringConvertible, Sendable {
                 }
             }
         },
+        // What the code generator fuses: clang's widening of a 32-bit value (`<<= 32` then
+        // `s>>= 32` or `>>= 32`), also after a 32-bit operation left the upper half clear.
+        InstructionForm(name: "widening shift pairs") {
+            for dst in [Register.r0, .r3, .r4, .r6] {
+                for shift in [ALUOperation.arsh, .rsh] {
+                    let pair: [Operation] = [.alu(.lsh, .bits64, dst: dst, source: .immediate(32)),
+                                             .alu(shift, .bits64, dst: dst, source: .immediate(32))]
+                    for prefix in [[], [Operation.alu(.add, .bits32, dst: dst, source: .immediate(1))]] {
+                        try FormHarness(prefix + pair, setup: [dst: .input(0)])
+                            .check(edgeValues.map { ($0, 0) }, "\(prefix.count) + lsh 32, \(shift) 32 r\(dst.rawValue)")
+                    }
+                }
+            }
+        },
         InstructionForm(name: "lddw") {
             for value in edgeValues {
                 try FormHarness(.loadImmediate64(.immediate, dst: .r7, value: value), setup: [:]).check([(0, 0)], "lddw 0x\(String(value, radix: 16))")

@@ -74,6 +74,9 @@ struct BadInvocation: CustomTestStringConvertible, Sendable {
         BadInvocation(["run", "examples/sum.s", "--checked", "--jit"], usage,
                       "bpfrun: --checked runs unverified programs in the interpreter; the JIT compiles only verified programs"),
         BadInvocation(["run", "examples/sum.s", "--repeat", "0"], usage, "bpfrun: --repeat takes a count of at least 1"),
+        BadInvocation(["bench", "--rounds", "0"], usage, "bpfrun: --rounds must be at least 1"),
+        BadInvocation(["bench", "--objects", "no-such-folder"], 1,
+                      "bpfrun: no-such-folder/fnv1a.o: cannot open it (No such file or directory); run `make -C progs`"),
     ]
 
     /// Invocations on the objects of progs/build.
@@ -260,6 +263,18 @@ struct CLITests {
             "maps changed:",
             "  tail_cal.bss: key 00 00 00 00 → 01" + String(repeating: " 00", count: 15) + " 01" + String(repeating: " 00", count: 23),
         ])
+    }
+
+    @Test("bench: every engine agrees with the native build, then one table row per program and the means",
+          .enabled(if: !CLI.objects.isEmpty, "progs/build is empty; run `make -C progs`"))
+    func bench() throws {
+        let output = try CLI.run(["bench", "--rounds", "1", "--filter", "histogram"])
+        #expect(output.status == 0, "stderr: \(output.stderr)")
+        let rows = output.stdout.split(separator: "\n").filter { $0.hasPrefix("|") }
+        #expect(rows.count == 4, "\(output.stdout)")
+        #expect(rows.first?.hasPrefix("| program | insns | native ns | JIT ns | trusted ns | checked ns |") == true)
+        #expect(rows.dropFirst(2).first?.hasPrefix("| histogram | ") == true)
+        #expect(rows.last?.hasPrefix("| geometric mean |") == true)
     }
 
     @Test("dump --jited: bpftool's layout (prototype, symbol, source lines, pc: instruction), bytes with --opcodes",

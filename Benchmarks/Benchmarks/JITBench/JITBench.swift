@@ -1,12 +1,20 @@
 import Benchmark
-import Workloads
+import BenchmarkWorkloads
 
 /// package-benchmark's view of the same programs: for each, the native build, the JIT, the
-/// interpreter and a compilation, as separate benchmarks (compare their wall clocks; the
-/// BenchmarkTable executable prints the ratios).
+/// interpreter and a compilation, as separate benchmarks (compare their wall clocks; `bpfrun
+/// bench` prints the ratios). The BPF objects come from `make -C progs` (progs/build/bench).
+/// progs/build/bench of the repository this file belongs to.
+let objects: String = {
+    var path = #filePath
+    for _ in 0..<4 { path = String(path[..<path.lastIndex(of: "/")!]) }
+    return path + "/progs/build/bench"
+}()
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(metrics: [.wallClock], maxDuration: .seconds(1))
-    let workloads = (try? Workload.all()) ?? []
+    let workloads: [Workload]
+    do { workloads = try Workload.all(objects: objects) } catch { fatalError("\(error)") }
     for workload in workloads {
         Benchmark("\(workload.name) native") { benchmark in
             for _ in benchmark.scaledIterations { blackHole(workload.runNative()) }

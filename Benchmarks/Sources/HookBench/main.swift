@@ -6,7 +6,7 @@ import CAttach
 import BPFVM
 import HookHost
 import HookLoopsRetpoline
-import Workloads
+import BenchmarkWorkloads
 
 // The cost of a hook per call, in ns and in TSC cycles: a bare call, detached hooks (C and Swift
 // static-call), attached trampolines (one empty fexit; one LSM with gate and override; four gated
@@ -52,8 +52,25 @@ var rows: [(String, Double, Double)] = []
 #if DEBUG
 print("note: a debug build; use `swift run -c release HookBench` for real figures")
 #endif
-let source = String(#filePath[..<#filePath.lastIndex(of: "/")!]) + "/Programs/hook_bench.c"
-let object = try LoadedObject(try Object(bytes: try BPFBuild.object(at: source), name: "hook_bench"))
+/// The BPF side, compiled by the clang on PATH.
+func compiledProgram() -> [UInt8] {
+    let source = String(#filePath[..<#filePath.lastIndex(of: "/")!]) + "/Programs/hook_bench.c"
+    let output = "/tmp/hook_bench-\(getpid()).o"
+    defer { unlink(output) }
+    let command = "clang -O2 -g -target bpf -mcpu=v3 -I/usr/include/x86_64-linux-gnu -c '\(source)' -o '\(output)'"
+    guard system(command) == 0, let file = fopen(output, "rb") else { fatalError("clang -target bpf failed on \(source)") }
+    defer { fclose(file) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
+        if count <= 0 { break }
+        bytes += buffer[0..<count]
+    }
+    return bytes
+}
+
+let object = try LoadedObject(try Object(bytes: compiledProgram(), name: "hook_bench"))
 try object.load()
 guard let hostBTF = object.object.btf else { fatalError("hook_bench.c compiled without BTF") }
 let table = try HookTable.process(hostBTF: hostBTF)

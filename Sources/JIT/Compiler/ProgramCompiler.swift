@@ -249,13 +249,24 @@ struct ProgramCompiler {
 
     /// Two operations compiled as one instruction sequence (the second is not a jump target):
     /// a conditional jump over an unconditional one becomes the opposite conditional jump
-    /// (loops as clang writes them); `rX = rY; rX += imm` becomes `lea`. Returns false when
-    /// the pair is not one of these.
+    /// (loops as clang writes them); `rX = rY; rX += imm` becomes `lea`; `rX <<= 32` then
+    /// `rX s>>= 32` or `rX >>= 32` (how clang widens a 32-bit value before cpu v4) becomes one
+    /// `movsxd` or 32-bit `mov`. Returns false when the pair is not one of these.
     private mutating func compileFused(_ first: Operation, _ second: Operation, at index: Int) -> Bool {
         switch (first, second) {
         case let (.branch(condition, width, dst, source, 1), .jump(offset)):
             let code = compare(condition, width, dst: dst, source: source)
             asm.j(code.negated, label(index + 2 + Int(offset)))
+            return true
+        case let (.alu(.lsh, .bits64, dst, .immediate(32)), .alu(.arsh, .bits64, dst2, .immediate(32))) where dst == dst2:
+            asm.movsx(.qword, reg(dst), .dword, .register(reg(dst)))
+            setZeroExtended(dst, false)
+            constants[Int(dst.rawValue)] = nil
+            return true
+        case let (.alu(.lsh, .bits64, dst, .immediate(32)), .alu(.rsh, .bits64, dst2, .immediate(32))) where dst == dst2:
+            zeroExtend(dst)
+            setZeroExtended(dst, true)
+            constants[Int(dst.rawValue)] = nil
             return true
         case let (.alu(.mov, .bits64, dst, .register(src)), .alu(.add, .bits64, dst2, .immediate(value)))
             where dst == dst2 && !options.blindsConstants:

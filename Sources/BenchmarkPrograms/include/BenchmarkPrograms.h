@@ -1,7 +1,7 @@
 // The benchmark programs compiled natively (-O2): each takes the context memory
 // (BENCH_CONTEXT_SIZE bytes) and returns what its BPF build returns in r0.
-#ifndef NATIVE_PROGRAMS_H
-#define NATIVE_PROGRAMS_H
+#ifndef BENCHMARK_PROGRAMS_H
+#define BENCHMARK_PROGRAMS_H
 
 #include "bench.h"
 

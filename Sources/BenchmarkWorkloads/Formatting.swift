@@ -1,4 +1,4 @@
-/// `value` with `digits` digits after the point (tables of figures).
+/// `value` with `digits` decimals (tables of figures).
 public func fixed(_ value: Double, _ digits: Int) -> String {
     var scale = 1.0
     for _ in 0..<digits { scale *= 10 }
