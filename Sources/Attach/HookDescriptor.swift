@@ -112,12 +112,14 @@ public enum AttachKind: Sendable, Hashable, CaseIterable, CustomStringConvertibl
     /// Its return value replaces the hook's (`fmod_ret` when non-zero, `lsm` always).
     var overrides: Bool { self == .fmodReturn || self == .lsm }
 
+    /// As the section prefix names it (`fmod_ret`).
     public var description: String {
-        switch self {
-        case .fentry: "fentry"
-        case .fexit: "fexit"
-        case .fmodReturn: "fmod_ret"
-        case .lsm: "lsm"
+        let kind: ProgramKind = switch self {
+        case .fentry: .fentry("")
+        case .fexit: .fexit("")
+        case .fmodReturn: .fmodReturn("")
+        case .lsm: .lsm("")
         }
+        return kind.description
     }
 }
