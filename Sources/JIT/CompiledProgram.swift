@@ -145,7 +145,11 @@ public final class CompiledProgram: @unchecked Sendable {
             }
         }
         if run.trapped != 0 {
-            throw ExecutionError(index: Int(run.trapIndex), reason: .unknownHelper(run.trapValue))
+            let index = Int(run.trapIndex)
+            if let poisoned = program.metadata.poisoned.first(where: { $0.instructionIndex == index }) {
+                throw ExecutionError(index: index, reason: .poisonedInstruction(poisoned.reason))
+            }
+            throw ExecutionError(index: index, reason: .unknownHelper(run.trapValue))
         }
         return result
     }

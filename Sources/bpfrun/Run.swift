@@ -48,13 +48,16 @@ struct Run: ParsableCommand {
 
         static func help(for value: Engine) -> ArgumentHelp? {
             switch value {
-            case .interp: "Run in the interpreter (the default)."
-            case .jit: "Compile the verified program to x86-64 machine code and run that."
+            case .interp: "Run the verified program in the interpreter."
+            case .jit: "Compile the verified program to x86-64 machine code and run that (the default; --checked runs in the interpreter)."
             }
         }
     }
 
-    @Flag var engine: Engine = .interp
+    @Flag var chosenEngine: Engine?
+
+    /// The JIT, unless the interpreter is asked for (or needed: checked mode).
+    private var engine: Engine { chosenEngine ?? (checked ? .interp : .jit) }
 
     @Option(name: .customLong("repeat"), help: "Run the program N more times after the first run and print the time per run (ns/run), the fastest of five rounds.")
     var repetitions: Int?
@@ -63,7 +66,7 @@ struct Run: ParsableCommand {
         if [mem, memFile, ctxArgs].compactMap({ $0 }).count > 1 {
             throw ValidationError("give at most one of --mem, --mem-file and --ctx-args")
         }
-        if checked && engine == .jit {
+        if checked && chosenEngine == .jit {
             throw ValidationError("--checked runs unverified programs in the interpreter; the JIT compiles only verified programs")
         }
         if let repetitions, repetitions < 1 { throw ValidationError("--repeat takes a count of at least 1") }

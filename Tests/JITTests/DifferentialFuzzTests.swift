@@ -1,6 +1,7 @@
 import BPFVM
 import Foundation
 import Testing
+import TestSupport
 import Verifier
 @testable import JIT
 

@@ -88,6 +88,27 @@ struct InstructionForm: CustomStringConvertible, Sendable {
                 }
             }
         },
+        // clang's indexing, `rX = rY; rX += rZ or imm; rX = *(rX + off)`, fused into one load.
+        InstructionForm(name: "indexed loads") {
+            for size in MemorySize.allCases {
+                for signExtend in size == .doubleWord ? [false] : [false, true] {
+                    for (step, offset) in [(0, Int16(0)), (4, 8), (9, -4), (33, 3)] {
+                        let load = Operation.load(size, dst: .r3, src: .r3, offset: offset, signExtend: signExtend)
+                        let sequences: [[Operation]] = [
+                            [.alu(.mov, .bits64, dst: .r7, source: .immediate(Int32(step))),
+                             .alu(.mov, .bits64, dst: .r3, source: .register(.r6)),
+                             .alu(.add, .bits64, dst: .r3, source: .register(.r7)), load],
+                            [.alu(.mov, .bits64, dst: .r3, source: .register(.r6)),
+                             .alu(.add, .bits64, dst: .r3, source: .immediate(Int32(step))), load],
+                        ]
+                        for sequence in sequences {
+                            try FormHarness(sequence, setup: [.r6: .pointer(Int32(FormHarness.scratchOffset) + 64)])
+                                .check([(0, 0)], "\(size) load at r6 + \(step) + \(offset), sign-extended: \(signExtend)")
+                        }
+                    }
+                }
+            }
+        },
         InstructionForm(name: "lddw") {
             for value in edgeValues {
                 try FormHarness(.loadImmediate64(.immediate, dst: .r7, value: value), setup: [:]).check([(0, 0)], "lddw 0x\(String(value, radix: 16))")

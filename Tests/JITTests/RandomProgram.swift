@@ -1,17 +1,5 @@
 import BPFVM
-
-/// SplitMix64: a small, seedable generator, so that a failing program can be made again.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
+import TestSupport
 
 /// Random programs the verifier accepts (most of the time): every instruction form, over a
 /// 64-byte context (r1, kept in r9) and the stack, with forward branches, bpf-to-bpf calls,

@@ -100,6 +100,27 @@ struct RuntimeTests {
         }
     }
 
+    @Test("a call the loader poisoned compiles to a trap that names it: never reached when verified, a trap otherwise")
+    func poisonedCalls() throws {
+        // if r2 == 0 (it is not: r2 holds the context's size) call the poisoned helper; r0 = 3.
+        let source = """
+            jne %r2, 0, +1
+            call 195896080
+            mov %r0, 3
+            exit
+            """
+        let poisoned = PoisonedInstruction(instructionIndex: 1, reason: "CO-RE relocation of 'task_struct.state'")
+        let metadata = ProgramMetadata(name: "guarded", section: "socket", kind: .testRun(type: "socket"), poisoned: [poisoned])
+        let program = try Program(instructions: Assembler.assemble(source), metadata: metadata)
+        let verified = try Verifier().verify(program, in: VerificationEnvironment(context: .memory(size: 8, lengthInR2: true)))
+        #expect(try JITCompiler().compile(verified).testRun(input: [UInt8](repeating: 0, count: 8)).result == 3)
+        // Unverified, with r2 = 0: the poisoned call runs and traps, as in the interpreter.
+        let reached = try JITCompiler().compileUnverified(program, helpers: HelperTable())
+        let error = #expect(throws: ExecutionError.self) { try reached.run(arguments: [0, 0]) }
+        #expect(error?.index == 1)
+        #expect(error?.reason == .poisonedInstruction(poisoned.reason))
+    }
+
     @Test("array map lookups compiled inline find the values the host sees, and nothing past the end")
     func inlineLookups() throws {
         let object = try Self.object("tail_loop")

@@ -39,7 +39,11 @@ extension ProgramCompiler {
     /// `call id`: the engine's own operations inline, any other helper by a direct call with
     /// the run's context (r12) as its sixth argument.
     mutating func compileHelperCall(_ id: Int32, at index: Int) throws(JITError) {
-        if id == tailCallID {
+        if poisoned.contains(index) {
+            asm.mov(RegisterMap.scratch, signExtending: id)
+            asm.mov(RegisterMap.scratch2, signExtending: Int32(index))
+            asm.jmp(trapLabel)
+        } else if id == tailCallID {
             compileTailCall()
         } else if id == loopID {
             compileLoop()
@@ -66,19 +70,35 @@ extension ProgramCompiler {
     }
 
     /// `map_lookup_elem` on a known array map, inline (as the kernel's verifier rewrites it):
-    /// the 32-bit key r2 points to, checked against the size, indexes the values.
-    mutating func compileArrayLookup(_ map: (base: UnsafeMutableRawPointer, stride: Int, count: Int)) {
+    /// the 32-bit key r2 points to, checked against the size, indexes the values. A key past
+    /// the end gives NULL, and then jumps to `missingTarget` when there is one.
+    mutating func compileArrayLookup(_ map: (base: UnsafeMutableRawPointer, stride: Int, count: Int),
+                                     missing missingTarget: Label? = nil)
+    {
         let missing = asm.newLabel(), done = asm.newLabel()
         asm.mov(.dword, .rax, MemoryOperand(.rsi))
         asm.alu(.cmp, .dword, .rax, immediate: Int32(truncatingIfNeeded: map.count))
-        asm.j(.aboveOrEqual, missing)
-        if map.stride & (map.stride - 1) == 0 {
-            asm.shift(.shl, .qword, .rax, immediate: UInt8(map.stride.trailingZeroBitCount))
+        if let missingTarget {
+            let found = asm.newLabel()
+            asm.j(.below, found)
+            asm.alu(.xor, .dword, .rax, .rax)
+            asm.jmp(missingTarget)
+            asm.bind(found)
         } else {
-            asm.imul(.qword, .rax, .rax, immediate: Int32(map.stride))
+            asm.j(.aboveOrEqual, missing)
         }
         asm.movabs(RegisterMap.scratch, UInt64(UInt(bitPattern: map.base)))
-        asm.alu(.add, .qword, .rax, RegisterMap.scratch)
+        if [1, 2, 4, 8].contains(map.stride) {
+            asm.lea(.rax, MemoryOperand(RegisterMap.scratch, index: .rax, scale: UInt8(map.stride)))
+        } else {
+            if map.stride & (map.stride - 1) == 0 {
+                asm.shift(.shl, .qword, .rax, immediate: UInt8(map.stride.trailingZeroBitCount))
+            } else {
+                asm.imul(.qword, .rax, .rax, immediate: Int32(map.stride))
+            }
+            asm.alu(.add, .qword, .rax, RegisterMap.scratch)
+        }
+        guard missingTarget == nil else { return }
         asm.jmp(done)
         asm.bind(missing)
         asm.alu(.xor, .dword, .rax, .rax)

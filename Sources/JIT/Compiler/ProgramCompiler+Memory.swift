@@ -2,11 +2,10 @@ import BPFVM
 
 /// Loads (with the fault-safe ones recorded for the exception table) and atomics.
 extension ProgramCompiler {
-    mutating func compileLoad(_ memorySize: MemorySize, dst: Register, src: Register, offset: Int16, signExtend: Bool,
+    mutating func compileLoad(_ memorySize: MemorySize, dst: Register, from memory: MemoryOperand, signExtend: Bool,
                               faultSafe: Bool)
     {
         let d = reg(dst)
-        let memory = MemoryOperand(reg(src), Int32(offset))
         let start = asm.position
         switch (memorySize, signExtend) {
         case (.byte, false): asm.movzx(d, .byte, .memory(memory))

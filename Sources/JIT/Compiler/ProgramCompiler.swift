@@ -24,6 +24,9 @@ struct ProgramCompiler {
     /// Whether the entry stub keeps what unwinding from any depth needs (a trap, the unwind
     /// helper, a tail-called program that may do either).
     let canUnwind: Bool
+    /// The calls the loader poisoned (unresolved CO-RE relocations, weak kfuncs): each traps if
+    /// it runs (the verifier proved a verified program never reaches one).
+    let poisoned: Set<Int>
     /// The loads that must read 0 instead of faulting (fault-safe host-pointer loads).
     let faultSafeLoads: Set<Int>
 
@@ -89,7 +92,8 @@ struct ProgramCompiler {
         tailCallID = engineID(.tailCall)
         loopID = engineID(.loop)
         unwindID = helpers.unwindHelperID
-        var unwinds = false
+        poisoned = Set(program.metadata.poisoned.map(\.instructionIndex))
+        var unwinds = !poisoned.isEmpty
         for (_, operation) in program.operations {
             switch operation {
             case .call(.register): unwinds = true
@@ -204,12 +208,21 @@ struct ProgramCompiler {
             }
             slotPositions[index] = asm.position
             let next = index + operation.slotCount
-            if next < function.end, !shape.isJumpTarget[next], let following = operationAt(next),
-               compileFused(operation, following, at: index)
-            {
-                slotPositions[next] = asm.position
-                index = next + following.slotCount
-                continue
+            if next < function.end, !shape.isJumpTarget[next], let following = operationAt(next) {
+                let last = next + following.slotCount
+                if last < function.end, !shape.isJumpTarget[last], let third = operationAt(last),
+                   compileAddressedLoad(operation, following, third, at: last)
+                {
+                    slotPositions[next] = asm.position
+                    slotPositions[last] = asm.position
+                    index = last + third.slotCount
+                    continue
+                }
+                if compileFused(operation, following, at: index) {
+                    slotPositions[next] = asm.position
+                    index = last
+                    continue
+                }
             }
             try compile(operation, at: index)
             index = next
@@ -251,12 +264,22 @@ struct ProgramCompiler {
     /// a conditional jump over an unconditional one becomes the opposite conditional jump
     /// (loops as clang writes them); `rX = rY; rX += imm` becomes `lea`; `rX <<= 32` then
     /// `rX s>>= 32` or `rX >>= 32` (how clang widens a 32-bit value before cpu v4) becomes one
-    /// `movsxd` or 32-bit `mov`. Returns false when the pair is not one of these.
+    /// `movsxd` or 32-bit `mov`; an inline array lookup and the NULL check after it share one
+    /// branch. Returns false when the pair is not one of these.
     private mutating func compileFused(_ first: Operation, _ second: Operation, at index: Int) -> Bool {
         switch (first, second) {
         case let (.branch(condition, width, dst, source, 1), .jump(offset)):
             let code = compare(condition, width, dst: dst, source: source)
             asm.j(code.negated, label(index + 2 + Int(offset)))
+            return true
+        case let (.call(.helper(id)), .branch(.eq, .bits64, .r0, .immediate(0), offset))
+            where id == lookupHelperID && !poisoned.contains(index):
+            // A lookup on a known array map and its NULL check: a missing key jumps straight to
+            // the check's target (with r0 = 0).
+            guard let map = constants[1].flatMap({ arrayMap(at: $0) }) else { return false }
+            compileArrayLookup(map, missing: label(index + 2 + Int(offset)))
+            for register in 0...5 { constants[register] = nil }
+            zeroExtended &= ~0x3f
             return true
         case let (.alu(.lsh, .bits64, dst, .immediate(32)), .alu(.arsh, .bits64, dst2, .immediate(32))) where dst == dst2:
             asm.movsx(.qword, reg(dst), .dword, .register(reg(dst)))
@@ -282,6 +305,32 @@ struct ProgramCompiler {
             setZeroExtended(dst, false)
             constants[Int(dst.rawValue)] = nil
         }
+        return true
+    }
+
+    /// `rX = rY; rX += rZ (or imm); rX = *(size *)(rX + off)`, how clang indexes memory, as one
+    /// load from `[rY + rZ + off]` (rX is overwritten by the load, so its sum is never needed).
+    /// Returns false when the three are not that.
+    private mutating func compileAddressedLoad(_ first: Operation, _ second: Operation, _ third: Operation,
+                                               at loadIndex: Int) -> Bool
+    {
+        guard case let .alu(.mov, .bits64, dst, .register(base)) = first, base != dst,
+              case let .alu(.add, .bits64, dst2, addend) = second, dst2 == dst,
+              case let .load(size, loaded, address, offset, signExtend) = third, loaded == dst, address == dst
+        else { return false }
+        let memory: MemoryOperand
+        switch addend {
+        case .register(let index) where index != dst:
+            memory = MemoryOperand(reg(base), index: reg(index), scale: 1, Int32(offset))
+        case .immediate(let value) where !options.blindsConstants:
+            let displacement = Int64(value) + Int64(offset)
+            guard let fits = Int32(exactly: displacement) else { return false }
+            memory = MemoryOperand(reg(base), fits)
+        default:
+            return false
+        }
+        compileLoad(size, dst: dst, from: memory, signExtend: signExtend, faultSafe: faultSafeLoads.contains(loadIndex))
+        constants[Int(dst.rawValue)] = nil
         return true
     }
 
@@ -319,7 +368,7 @@ struct ProgramCompiler {
                 loadConstant(value, into: dst)
             }
         case let .load(memorySize, dst, src, offset, signExtend):
-            compileLoad(memorySize, dst: dst, src: src, offset: offset, signExtend: signExtend,
+            compileLoad(memorySize, dst: dst, from: MemoryOperand(reg(src), Int32(offset)), signExtend: signExtend,
                         faultSafe: faultSafeLoads.contains(index))
         case let .storeImmediate(memorySize, dst, offset, value):
             let memory = MemoryOperand(reg(dst), Int32(offset))
