@@ -115,10 +115,10 @@ public enum AttachKind: Sendable, Hashable, CaseIterable, CustomStringConvertibl
     /// As the section prefix names it (`fmod_ret`).
     public var description: String {
         let kind: ProgramKind = switch self {
-        case .fentry: .fentry("")
-        case .fexit: .fexit("")
-        case .fmodReturn: .fmodReturn("")
-        case .lsm: .lsm("")
+        case .fentry: .fentry(hook: "")
+        case .fexit: .fexit(hook: "")
+        case .fmodReturn: .fmodReturn(hook: "")
+        case .lsm: .lsm(hook: "")
         }
         return kind.description
     }
