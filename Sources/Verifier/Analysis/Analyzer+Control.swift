@@ -197,7 +197,8 @@ extension Analyzer {
             guard result.isScalar else { throw VerifierError(.pointerLeak(register: 0, into: "as return value"), at: pc) }
             if let range = environment.returnRange {
                 markPrecise(.r0, in: state)
-                try checkReturn(result.scalar, in: range, thirtyTwoBit: environment.kind.isLSM, callback: false, at: pc)
+                try checkReturn(result.scalar, in: range, thirtyTwoBit: environment.checksReturnOn32Bits, callback: false,
+                                at: pc)
             }
             return false
         }
