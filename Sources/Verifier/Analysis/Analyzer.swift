@@ -104,7 +104,12 @@ final class Analyzer {
             }
             steps.append(PathStep(pc: pc, depth: depth, stack: stackAddress,
                                   leavesCallback: leavesCallback))
-            if state.pc != pc + operation.slotCount { jumps += 1 }
+            // As the kernel's jmps_processed: every jump-class instruction processed counts, taken
+            // or not (a path popped from the stack starts after its branch was counted).
+            switch operation {
+            case .jump, .jumpLong, .branch, .call, .exit: jumps += 1
+            default: break
+            }
             for fork in forks {
                 owner?.branches += 1
                 pending.append((fork, owner, steps, pc))
