@@ -15,6 +15,9 @@ struct Bench: ParsableCommand {
     @Option(help: "Run only the benchmark with this name (alu-loop, mix-loop, memory-loop, call-loop).")
     var filter: String?
 
+    @Flag(help: "Skip trying to verify each program first (most of the command's time; the figures do not depend on it).")
+    var skipVerification = false
+
     func validate() throws {
         if repetitions < 1 { throw ValidationError("--repetitions must be at least 1") }
         if let filter, !BenchmarkProgram.all.contains(where: { $0.name == filter }) {
@@ -38,10 +41,12 @@ struct Bench: ParsableCommand {
         var memory = benchmark.memory
         // These fixed in-tree programs loop longer than path-by-path verification can follow
         // (loop summaries are still to come); say so rather than hide it.
-        let environment = VerificationEnvironment(context: .memory(size: memory.count, lengthInR2: true),
-                                                  helpers: ConformanceRunner.helpers)
-        do { _ = try Verifier().verify(program, in: environment) } catch {
-            print("note: \(benchmark.name) is not verified (\(error.message)); its trusted figures are measured all the same")
+        if !skipVerification {
+            let environment = VerificationEnvironment(context: .memory(size: memory.count, lengthInR2: true),
+                                                      helpers: ConformanceRunner.helpers)
+            do { _ = try Verifier().verify(program, in: environment) } catch {
+                print("note: \(benchmark.name) is not verified (\(error.message)); its trusted figures are measured all the same")
+            }
         }
         let expected = benchmark.native(memory)
         let (executed, trusted, checked) = try memory.withUnsafeMutableBytes { buffer throws in
