@@ -114,6 +114,15 @@ struct OperandEffects {
         }
     }
 
+    /// Whether the form only computes a register from registers (no memory, constant table,
+    /// helper or frame involved), so that when it reads numbers its result is a number.
+    var isRegistersOnly: Bool {
+        switch rule {
+        case .none, .scalar, .move, .offsetByImmediate, .addRegister, .subtractRegister: true
+        default: false
+        }
+    }
+
     /// Whether the form writes its dst register.
     var writesDst: Bool {
         switch rule {
@@ -127,8 +136,16 @@ struct OperandEffects {
 /// that checked mode decodes nothing per instruction: the registers it reads, the register it
 /// defines, its rule and access size. Bits 0-15 the registers read, 16-31 the register
 /// written, 32-39 the rule, 40-43 dst, 44-47 src, 48-55 the access size.
+///
+/// Bits 14 and 15 of the registers read stand for no register: bit 15 for a write to r10, bit
+/// 14 for an instruction that does more than compute a register from registers (a memory
+/// access, `lddw`, a helper call, an exit). `RegisterShadow.unproven` always has both, so that
+/// `Sandbox.admit`'s first test sends such instructions to the full check.
 struct CheckWord {
     let raw: UInt64
+
+    static let writesFramePointer: UInt16 = 1 << 15
+    static let beyondRegisters: UInt16 = 1 << 14
 
     init(raw: UInt64) { self.raw = raw }
 
@@ -143,7 +160,10 @@ struct CheckWord {
         if effects.rule == .atomic && instruction.imm == Opcode.atomicCmpxchg { needed |= 1 }
         // A write to r10 asks for register 15, which never holds a value: the check that the
         // registers read hold values then stops it, at no cost to other instructions.
-        if effects.writesDst && dst == 10 { needed |= 1 << 15 }
+        if effects.writesDst && dst == 10 { needed |= UInt64(Self.writesFramePointer) }
+        // A local call (src 1) changes frames only, which the loop reports to the sandbox.
+        let isLocalCall = effects.rule == .call && src == 1
+        if !effects.isRegistersOnly && !isLocalCall { needed |= UInt64(Self.beyondRegisters) }
         let defines: UInt64 = effects.writesDst && dst != 10 ? 1 << dst : 0
         raw = needed | defines << 16 | UInt64(effects.rule.rawValue) << 32 | dst << 40 | src << 44
             | UInt64(effects.size) << 48
