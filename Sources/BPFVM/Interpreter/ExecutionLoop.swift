@@ -67,8 +67,13 @@ struct RunState {
     /// The programs tail calls continued in, kept alive until the run ends (a program array
     /// slot may be replaced while the program in it runs); room for `maximumTailCalls`.
     var tailCallTargets: UnsafeMutablePointer<Unmanaged<InterpreterCode>?>
-    /// Checked mode's shadow state (nil in trusted mode).
-    var sandbox: UnsafeMutablePointer<Sandbox>?
+
+    /// Checked mode's shadow state. It lies at a fixed distance from the register values (see
+    /// `RunLayout`), so that the loop reaches it through the pointer it already holds.
+    @inline(__always)
+    var sandbox: UnsafeMutablePointer<Sandbox> {
+        (UnsafeMutableRawPointer(registers) + (RunLayout.sandbox - RunLayout.registers)).assumingMemoryBound(to: Sandbox.self)
+    }
 }
 
 /// The state of a run that changes as it goes, kept in registers by the optimiser.
@@ -99,7 +104,7 @@ let maximumLoopTurns: UInt64 = 1 << 23
 func execute<C: ExecutionChecks>(_: C.Type, _ state: RunState, entry: UnsafePointer<Instruction>) -> Outcome {
     var cursor = Cursor(pc: entry, code: state.code, remaining: state.budget)
     if C.enabled {
-        cursor.registers = state.sandbox.unsafelyUnwrapped.pointee.initialRegisters
+        cursor.registers = state.sandbox.pointee.initialRegisters
         // Checked mode runs one copy of the switch: with the sandbox's checks inlined, a second
         // copy makes the loop larger and slower (measured with `bpfrun bench`).
         while true {
@@ -128,8 +133,8 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
     if C.enabled {
         if cursor.remaining == 0 { return .trap(code.distance(to: cursor.pc), .instructionBudgetExhausted(state.budget)) }
         cursor.remaining &-= 1
-        if !state.sandbox.unsafelyUnwrapped.pointee.admit(at: cursor.pc, regs, &cursor.registers) {
-            return .trap(code.distance(to: cursor.pc), state.sandbox.unsafelyUnwrapped.pointee.trap.pointee!)
+        if !state.sandbox.pointee.admit(at: cursor.pc, regs, &cursor.registers) {
+            return .trap(code.distance(to: cursor.pc), state.sandbox.pointee.trap.pointee!)
         }
     }
     let dst = Int(truncatingIfNeeded: word >> 8) & 0x0f
@@ -568,7 +573,7 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
     case .call:  // call
         if src == 1 {  // bpf-to-bpf
             if let outcome = pushFrame(callback: nil, state, &cursor) { return outcome }
-            if C.enabled { cursor.registers = state.sandbox.unsafelyUnwrapped.pointee.called(cursor.registers) }
+            if C.enabled { cursor.registers = state.sandbox.pointee.called(cursor.registers) }
             cursor.pc += Int(imm)
         } else if let outcome = callHelper(UInt64(UInt32(bitPattern: imm)), state, &cursor, C.self) {
             return outcome
@@ -584,7 +589,7 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
         regs[8] = frame.r8
         regs[9] = frame.r9
         regs[10] &+= UInt64(Interpreter.stackFrameSize)
-        if C.enabled { cursor.registers = state.sandbox.unsafelyUnwrapped.pointee.returned(cursor.registers) }
+        if C.enabled { cursor.registers = state.sandbox.pointee.returned(cursor.registers) }
         if let callback = frame.callback {  // a turn of bpf_loop ended
             let turn = frame.turn &+ 1
             if regs[0] == 0 && turn < frame.turns {
@@ -597,7 +602,7 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
             }
             regs[0] = turn
             if C.enabled {
-                let sandbox = state.sandbox.unsafelyUnwrapped
+                let sandbox = state.sandbox
                 guard let registers = sandbox.pointee.helperReturned(state.loopHelperID, regs, cursor.registers) else {
                     return .trap(code.distance(to: frame.returnPC) &- 1, sandbox.pointee.trap.pointee!)
                 }
@@ -620,7 +625,7 @@ func callHelper<C: ExecutionChecks>(_ id: UInt64, _ state: RunState, _ cursor: i
         if cursor.depth == 0, cursor.tailCalls < maximumTailCalls, let target = state.tailCall?(regs[2], regs[3]) {
             // The frame is reused; the new program starts with only r1 (the context) and r10.
             if C.enabled {
-                let sandbox = state.sandbox.unsafelyUnwrapped
+                let sandbox = state.sandbox
                 guard let registers = sandbox.pointee.tailCalled(to: target, cursor.registers) else {
                     return .trap(index, sandbox.pointee.trap.pointee!)
                 }
@@ -657,7 +662,7 @@ func callHelper<C: ExecutionChecks>(_ id: UInt64, _ state: RunState, _ cursor: i
         if regs[0] == 0 && id == state.unwindHelperID { return .returned(0, remainingBudget: cursor.remaining) }
     }
     if C.enabled {
-        let sandbox = state.sandbox.unsafelyUnwrapped
+        let sandbox = state.sandbox
         guard let registers = sandbox.pointee.helperReturned(id, regs, cursor.registers) else {
             return .trap(index, sandbox.pointee.trap.pointee!)
         }
@@ -704,7 +709,7 @@ func enterCallback<C: ExecutionChecks>(_ callback: UnsafePointer<Instruction>, t
     regs[1] = turn
     regs[2] = context
     if C.enabled {
-        cursor.registers = state.sandbox.unsafelyUnwrapped.pointee.calledBack(first: first, cursor.registers)
+        cursor.registers = state.sandbox.pointee.calledBack(first: first, cursor.registers)
     }
     cursor.pc = callback
 }

@@ -32,6 +32,8 @@ struct Sandbox {
     let stackBase: UInt
     /// Provenance of each 8-byte stack slot, from `stackBase` up.
     let slotTags: UnsafeMutablePointer<Provenance>
+    /// The entry of `slotTags` for the lowest slot of the running frame (at `depth`).
+    var frameSlots: UnsafeMutablePointer<Provenance>
     /// What a call saves: the callee-saved registers' provenance and the register shadow.
     let savedFrames: UnsafeMutablePointer<SavedFrame>
     /// Set once a pointer into a frame was spilled into a shallower frame; returns then look
@@ -99,6 +101,7 @@ struct Sandbox {
             .bindMemory(to: (start: UInt, size: Int).self, capacity: Self.maximumRecords)
         stackBase = UInt(bitPattern: stack.baseAddress)
         stackTop = stackBase + UInt(stack.count)
+        frameSlots = slotTags + Int((stackTop - Self.frameSize - stackBase) >> 3)
         self.given = given
         self.maps = maps
         self.helpers = helpers
@@ -148,6 +151,24 @@ struct Sandbox {
             // Numbers in, so a number out, whatever the rule (`CheckWord.beyondRegisters`).
             registers.defineNumbers(check.defines)
             return true
+        }
+        // Next inline, when the registers read (but r10) hold numbers: an access through r10
+        // that `CheckWord` proved in bounds, moving a number (the slot loaded holds one or is
+        // loaded in part), which is `accessSlot`'s rule for numbers; and an exit that ends a
+        // function or a run holding no ring buffer record.
+        if check.needed & registers.unproven & ~CheckWord.framePointerAccess == 0 {
+            if let slot = check.frameSlot {
+                if check.rule != .load {
+                    frameSlots[slot] = .scalar
+                    return true
+                }
+                if check.size != 8 || frameSlots[slot] == .scalar {
+                    registers.defineNumbers(check.defines)
+                    return true
+                }
+            } else if check.rule == .exit && (depth > 0 || recordCount == 0) {
+                return true
+            }
         }
         guard let admitted = admitRule(check, at: pc, regs, registers) else { return false }
         registers = admitted
@@ -201,7 +222,7 @@ struct Sandbox {
                 guard let slot = slot(in: provenance, address, size) else {
                     return failAccess(provenance, address, size, isWrite: false)
                 }
-                set(dst, size == 8 && address & 7 == 0 ? slotTags[slot] : .scalar, &registers)
+                accessSlot(slotTags + slot, whole: size == 8 && address & 7 == 0, check, &registers)
                 return true
             }
             if provenance.kind == .given && size < 4 {
@@ -220,7 +241,10 @@ struct Sandbox {
                 guard let slot = slot(in: provenance, address, size) else {
                     return failAccess(provenance, address, size, isWrite: true)
                 }
-                spill(check.rule == .store ? tag(check.src, registers) : .scalar, slot: slot, address: address, size: size)
+                let whole = size == 8 && address & 7 == 0
+                // A store across two slots makes the second a number too.
+                if !whole { slotTags[Int((UInt(truncatingIfNeeded: address) &+ UInt(size) &- 1 &- stackBase) >> 3)] = .scalar }
+                accessSlot(slotTags + slot, whole: whole, check, &registers)
                 return true
             }
             if provenance.kind == .given {
@@ -419,17 +443,25 @@ struct Sandbox {
         return .scalar
     }
 
-    /// Records a store of `size` bytes at stack address `address` (in slot `slot`) of a value
-    /// of `provenance`: an aligned 8-byte store keeps it, any other store makes the slots it
-    /// touches numbers.
-    @inline(__always)
-    private mutating func spill(_ provenance: Provenance, slot: Int, address: UInt64, size: Int) {
-        if size == 8 && address & 7 == 0 {
-            slotTags[slot] = provenance
-            if provenance.kind == .stack && provenance.index > frameDepth(ofSlot: slot) { deeperPointers = true }
-        } else {
-            slotTags[slot] = .scalar
-            slotTags[Int((UInt(truncatingIfNeeded: address) &+ UInt(size) &- 1 &- stackBase) >> 3)] = .scalar
+    /// A load or store (as `check` describes it) of the stack slot whose provenance `entry`
+    /// holds, in bounds (`whole`: exactly the slot, else part of it): a load of the whole slot
+    /// takes its provenance, of part of it a number; a store of a register's whole value keeps
+    /// the value's provenance, any other store makes the slot a number.
+    @_transparent
+    private mutating func accessSlot(_ entry: UnsafeMutablePointer<Provenance>, whole: Bool, _ check: CheckWord,
+                                     _ registers: inout RegisterShadow)
+    {
+        switch check.rule {
+        case .load:
+            set(check.dst, whole ? entry.pointee : .scalar, &registers)
+        case .store where whole:
+            let provenance = tag(check.src, registers)
+            entry.pointee = provenance
+            if _slowPath(provenance.kind == .stack) && provenance.index > frameDepth(ofSlot: slotTags.distance(to: entry)) {
+                deeperPointers = true
+            }
+        default:
+            entry.pointee = .scalar
         }
     }
 
@@ -648,6 +680,7 @@ struct Sandbox {
     @inline(__always)
     private mutating func enterFrame() {
         depth += 1
+        frameSlots -= Self.slotsPerFrame
         tags[10] = Provenance(.stack, index: depth, base: frameBase(depth))
         if depth > deepestFrame {
             deepestFrame = depth
@@ -662,6 +695,7 @@ struct Sandbox {
         var registers = registers
         let dead = depth
         depth -= 1
+        frameSlots += Self.slotsPerFrame
         let saved = savedFrames[depth]
         tags[6] = saved.r6
         tags[7] = saved.r7
