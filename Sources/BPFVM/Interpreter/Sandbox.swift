@@ -169,6 +169,29 @@ struct Sandbox {
             } else if check.rule == .exit && (depth > 0 || recordCount == 0) {
                 return true
             }
+        } else if registers.uninitialized(among: check.needed & ~CheckWord.beyondRegisters) == 0 {
+            // Pointers read, and all registers read hold values: a jump; a pointer into memory
+            // moved by a constant (it stays one into its object); an access inside given memory
+            // (a load narrower than a pointer loads a number).
+            switch check.rule {
+            case .none:
+                return true
+            case .offsetByImmediate where tag(check.dst, registers).isMemory:
+                return true
+            case .load where check.size < 4:
+                let provenance = tag(check.src, registers)
+                if provenance.kind == .given && inGiven(provenance, access(check, pc, regs), check.size, isWrite: false) {
+                    registers.defineNumbers(check.defines)
+                    return true
+                }
+            case .store, .storeImmediate:
+                let provenance = tag(check.dst, registers)
+                if provenance.kind == .given && inGiven(provenance, access(check, pc, regs), check.size, isWrite: true) {
+                    return true
+                }
+            default:
+                break
+            }
         }
         guard let admitted = admitRule(check, at: pc, regs, registers) else { return false }
         registers = admitted
@@ -225,13 +248,6 @@ struct Sandbox {
                 accessSlot(slotTags + slot, whole: size == 8 && address & 7 == 0, check, &registers)
                 return true
             }
-            if provenance.kind == .given && size < 4 {
-                guard inGiven(provenance, address, size, isWrite: false) else {
-                    return failAccess(provenance, address, size, isWrite: false)
-                }
-                registers.defineNumbers(check.defines)
-                return true
-            }
             return admitLoad(dst, provenance, address, size, &registers)
         case .store, .storeImmediate:
             let address = regs[dst] &+ UInt64(bitPattern: Int64(pc.pointee.offset))
@@ -247,18 +263,18 @@ struct Sandbox {
                 accessSlot(slotTags + slot, whole: whole, check, &registers)
                 return true
             }
-            if provenance.kind == .given {
-                guard inGiven(provenance, address, size, isWrite: true) else {
-                    return failAccess(provenance, address, size, isWrite: true)
-                }
-                return true
-            }
             return admitStore(provenance, address, size)
         case .exit where depth > 0 || recordCount == 0:
             return true
         case .call, .callRegister, .exit, .atomic, .loadImmediate64:
             return admitRest(check, at: pc, regs, &registers)
         }
+    }
+
+    /// The address the load or store at `pc` (described by `check`) accesses.
+    @inline(__always)
+    private func access(_ check: CheckWord, _ pc: UnsafePointer<Instruction>, _ regs: UnsafeMutablePointer<UInt64>) -> UInt64 {
+        regs[check.rule == .load ? check.src : check.dst] &+ UInt64(bitPattern: Int64(pc.pointee.offset))
     }
 
     /// The stack slot of `address` when `size` bytes there lie inside the active frame that
@@ -479,7 +495,8 @@ struct Sandbox {
         Int((stackTop - 1 - (stackBase + UInt(slot) * 8)) / Self.frameSize)
     }
 
-    func frameBase(_ depth: Int) -> UInt { stackTop - UInt(depth + 1) * Self.frameSize }
+    @inline(__always)
+    func frameBase(_ depth: Int) -> UInt { stackTop &- UInt(bitPattern: depth &+ 1) &* Self.frameSize }
 
     /// The live record starting at `start`, by position.
     @inline(__always)
@@ -679,7 +696,7 @@ struct Sandbox {
 
     @inline(__always)
     private mutating func enterFrame() {
-        depth += 1
+        depth &+= 1
         frameSlots -= Self.slotsPerFrame
         tags[10] = Provenance(.stack, index: depth, base: frameBase(depth))
         if depth > deepestFrame {
@@ -694,7 +711,7 @@ struct Sandbox {
     mutating func returned(_ registers: RegisterShadow) -> RegisterShadow {
         var registers = registers
         let dead = depth
-        depth -= 1
+        depth &-= 1
         frameSlots += Self.slotsPerFrame
         let saved = savedFrames[depth]
         tags[6] = saved.r6
