@@ -139,9 +139,9 @@ struct Sandbox {
     /// why. `regs` are the values before it executes.
     ///
     /// One test admits what most instructions are: registers that all hold numbers, computing
-    /// a number (or a jump). Every other instruction gets its rule's full check in `admitRule`,
-    /// whose common cases stay inline; the rest, and every failure, go out of line so that the
-    /// loop stays small.
+    /// a number (or a jump). A few more tests admit, inline, the common cases of the other
+    /// rules; everything else, and every failure, goes to `admitRule` out of line, which makes
+    /// every rule's full check, so that the loop stays small.
     @_transparent
     mutating func admit(at pc: UnsafePointer<Instruction>, _ regs: UnsafeMutablePointer<UInt64>,
                         _ registers: inout RegisterShadow) -> Bool
@@ -166,7 +166,7 @@ struct Sandbox {
                     registers.defineNumbers(check.defines)
                     return true
                 }
-            } else if check.rule == .exit && (depth > 0 || recordCount == 0) {
+            } else if check.rule == .exit && mayExit {
                 return true
             }
         } else if registers.uninitialized(among: check.needed & ~CheckWord.beyondRegisters) == 0 {
@@ -180,13 +180,13 @@ struct Sandbox {
                 return true
             case .load where check.size < 4:
                 let provenance = tag(check.src, registers)
-                if provenance.kind == .given && inGiven(provenance, access(check, pc, regs), check.size, isWrite: false) {
+                if provenance.kind == .given && inGiven(provenance, accessedAddress(check, pc, regs), check.size, isWrite: false) {
                     registers.defineNumbers(check.defines)
                     return true
                 }
             case .store, .storeImmediate:
                 let provenance = tag(check.dst, registers)
-                if provenance.kind == .given && inGiven(provenance, access(check, pc, regs), check.size, isWrite: true) {
+                if provenance.kind == .given && inGiven(provenance, accessedAddress(check, pc, regs), check.size, isWrite: true) {
                     return true
                 }
             default:
@@ -206,11 +206,11 @@ struct Sandbox {
                                     _ regs: UnsafeMutablePointer<UInt64>, _ registers: RegisterShadow) -> RegisterShadow?
     {
         var registers = registers
-        return admitRule(check, at: pc, regs, &registers) ? registers : nil
+        return applyRule(check, at: pc, regs, &registers) ? registers : nil
     }
 
     @inline(__always)
-    private mutating func admitRule(_ check: CheckWord, at pc: UnsafePointer<Instruction>,
+    private mutating func applyRule(_ check: CheckWord, at pc: UnsafePointer<Instruction>,
                                     _ regs: UnsafeMutablePointer<UInt64>, _ registers: inout RegisterShadow) -> Bool
     {
         let missing = registers.uninitialized(among: check.needed & ~CheckWord.beyondRegisters)
@@ -264,16 +264,19 @@ struct Sandbox {
                 return true
             }
             return admitStore(provenance, address, size)
-        case .exit where depth > 0 || recordCount == 0:
-            return true
         case .call, .callRegister, .exit, .atomic, .loadImmediate64:
             return admitRest(check, at: pc, regs, &registers)
         }
     }
 
+    /// Whether an exit may end the function running now: it may end a bpf-to-bpf call or a
+    /// callback, and the run only when it holds no ring buffer record.
+    @inline(__always)
+    private var mayExit: Bool { depth > 0 || recordCount == 0 }
+
     /// The address the load or store at `pc` (described by `check`) accesses.
     @inline(__always)
-    private func access(_ check: CheckWord, _ pc: UnsafePointer<Instruction>, _ regs: UnsafeMutablePointer<UInt64>) -> UInt64 {
+    private func accessedAddress(_ check: CheckWord, _ pc: UnsafePointer<Instruction>, _ regs: UnsafeMutablePointer<UInt64>) -> UInt64 {
         regs[check.rule == .load ? check.src : check.dst] &+ UInt64(bitPattern: Int64(pc.pointee.offset))
     }
 
@@ -363,17 +366,17 @@ struct Sandbox {
         return true
     }
 
-    /// A load through anything but the stack, or a wider one through given memory.
+    /// A load through anything but the stack.
     @inline(never)
     private mutating func admitLoad(_ dst: Int, _ provenance: Provenance, _ address: UInt64, _ size: Int,
-                           _ registers: inout RegisterShadow) -> Bool
+                                    _ registers: inout RegisterShadow) -> Bool
     {
         if let reason = access(through: provenance, address, size: size, isWrite: false) { return fail(reason) }
         set(dst, loaded(through: provenance, address, size: size), &registers)
         return true
     }
 
-    /// The rules `admit` does not keep inline: atomics, `lddw`, calls and exits.
+    /// The rules whose checks are longest: atomics, `lddw`, calls and exits.
     @inline(never)
     private mutating func admitRest(_ check: CheckWord, at pc: UnsafePointer<Instruction>,
                                     _ regs: UnsafeMutablePointer<UInt64>, _ registers: inout RegisterShadow) -> Bool
@@ -398,8 +401,8 @@ struct Sandbox {
         case .callRegister:
             guard let reason = admitHelper(regs[dst], regs, registers) else { return true }
             return fail(reason)
-        case .exit:  // `admit` lets every other exit through inline
-            return fail(.unreleasedRingBufferRecord(address: UInt64(records[0].start)))
+        case .exit:
+            return mayExit || fail(.unreleasedRingBufferRecord(address: UInt64(records[0].start)))
         case .none, .scalar, .move, .offsetByImmediate, .addRegister, .subtractRegister, .load, .store,
              .storeImmediate:
             preconditionFailure("admit handles \(check.rule) inline")
