@@ -7,7 +7,9 @@ let package = Package(
     products: [
         .library(name: "BPFVM", targets: ["BPFVM"]),
         .library(name: "Verifier", targets: ["Verifier"]),
+        .library(name: "JIT", targets: ["JIT"]),
         .library(name: "Conformance", targets: ["Conformance"]),
+        .library(name: "BenchmarkWorkloads", targets: ["BenchmarkWorkloads"]),
         .executable(name: "bpfrun", targets: ["bpfrun"]),
     ],
     dependencies: [
@@ -24,7 +26,11 @@ let package = Package(
         ),
         // Proves programs safe (abstract interpretation of every path, as the kernel's verifier).
         .target(name: "Verifier", dependencies: ["BPFVM"]),
-        .target(name: "Conformance", dependencies: ["BPFVM", "Verifier"]),
+        // Compiles verified programs to x86-64 machine code (typed assembler, executable memory).
+        .target(name: "JIT", dependencies: ["BPFVM", "Verifier", "CJITSupport"]),
+        // The signal handler that makes the JIT's fault-safe loads read 0 (exception tables).
+        .target(name: "CJITSupport"),
+        .target(name: "Conformance", dependencies: ["BPFVM", "Verifier", "JIT"]),
         // libbpf (libbpf-dev), for the C-syntax BTF dump.
         .systemLibrary(
             name: "CLibBPF",
@@ -35,6 +41,12 @@ let package = Package(
         // Collects the output of libbpf's printf-style (va_list) BTF dump callback.
         .target(name: "CBTFDumpShim", dependencies: ["CLibBPF"]),
         .target(name: "BTFDump", dependencies: ["BPFVM", "CBTFDumpShim"]),
+        // The benchmark programs, written once in C: compiled here natively with -O2 (the baseline
+        // of `bpfrun bench` and of Benchmarks/), and for BPF by progs/Makefile from the same files.
+        .target(name: "BenchmarkPrograms", cSettings: [.unsafeFlags(["-O2"])]),
+        // Each benchmark program loaded, verified, JIT-compiled and run by every engine, beside its
+        // native build (what `bpfrun bench` and Benchmarks/ measure).
+        .target(name: "BenchmarkWorkloads", dependencies: ["BPFVM", "Verifier", "JIT", "BenchmarkPrograms"]),
         .executableTarget(
             name: "bpfrun",
             dependencies: [
@@ -42,6 +54,7 @@ let package = Package(
                 "Verifier",
                 "Conformance",
                 "BTFDump",
+                "BenchmarkWorkloads",
                 "CSystemShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -58,11 +71,13 @@ let package = Package(
         // What several test targets share: scoped temporary folders, objects compiled once per source.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "BPFVMTests", dependencies: ["BPFVM", "TestSupport"]),
+        // The x86-64 assembler against llvm-mc, and JIT-compiled programs against the interpreter.
+        .testTarget(name: "JITTests", dependencies: ["JIT", "BPFVM", "Verifier", "TestSupport"], exclude: ["Programs"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "BPFVM"]),
         // Programs/ holds the C sources the BTF tests of BPFVMTests and BTFDumpTests compile.
         .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM", "TestSupport"], exclude: ["Programs"]),
         // Loads, links and runs the objects of progs/ (built by `make -C progs`).
-        .testTarget(name: "ObjectTests", dependencies: ["BPFVM"]),
+        .testTarget(name: "ObjectTests", dependencies: ["BPFVM", "JIT"]),
         // The verifier: its scalar domain against concrete semantics, and its corpus of programs
         // with verdicts: Cases/*.cases (assembly) and Programs/*.c (compiled at test time).
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "BPFVM", "TestSupport"],

@@ -1,4 +1,5 @@
 import BPFVM
+import JIT
 import Verifier
 
 extension ConformanceRunner {
@@ -61,6 +62,8 @@ extension ConformanceRunner {
         case noMode
         /// Trusted mode runs only verified programs, and the verifier rejected this one.
         case rejectedByVerifier(VerifierError)
+        /// The JIT could not compile the program.
+        case cannotCompile(JITError)
 
         public var message: String {
             switch self {
@@ -73,9 +76,11 @@ extension ConformanceRunner {
             case let .modesDisagree(first, firstValue, other, otherValue):
                 "\(first.rawValue) mode returned 0x\(hex(firstValue)) but \(other.rawValue) mode returned 0x\(hex(otherValue))"
             case .noMode:
-                "no interpreter mode selected"
+                "no execution mode selected"
             case .rejectedByVerifier(let error):
                 "the verifier rejects it, so it cannot run trusted: \(error)"
+            case .cannotCompile(let error):
+                "the JIT cannot compile it: \(error)"
             }
         }
 

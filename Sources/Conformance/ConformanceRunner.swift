@@ -1,11 +1,15 @@
 import BPFVM
+import JIT
 import Verifier
 
-/// Runs bpf_conformance tests in the interpreter, in checked and then trusted mode.
+/// Runs bpf_conformance tests in the interpreter (checked and trusted mode) and as JIT-compiled
+/// code.
 ///
-/// A test passes only when both modes agree with its expectation. Trusted mode runs only after
-/// checked mode has run the same input to completion without a trap, so an unsafe test program
-/// can never corrupt the runner.
+/// A test passes only when every mode run agrees with its expectation. Trusted mode and the JIT
+/// run only after checked mode has run the same input to completion without a trap, so an
+/// unsafe test program can never corrupt the runner. Trusted mode runs only verified programs;
+/// the JIT compiles what the verifier accepts through the public API, and what it rejects
+/// through the package-level entry (the suite tests instruction semantics, not safety).
 public struct ConformanceRunner: Sendable {
     /// The helpers a conformance program may call: id 5 is the suite's unwind helper, which
     /// returns its first argument and stops the program when that is 0.
@@ -18,9 +22,9 @@ public struct ConformanceRunner: Sendable {
     /// Which interpreter modes to run.
     public var modes: [Mode]
 
-    /// An interpreter mode.
+    /// An execution mode: the interpreter, checked or trusted, or JIT-compiled code.
     public enum Mode: String, Sendable, CaseIterable {
-        case checked, trusted
+        case checked, trusted, jit
     }
 
     public init(modes: [Mode] = Mode.allCases) {
@@ -85,16 +89,31 @@ public struct ConformanceRunner: Sendable {
             return .failure(.cannotLoad(error))
         }
         var results: [(Mode, UInt64)] = []
-        for mode in modes.sorted(by: { $0 == .checked && $1 == .trusted }) {
-            // Trusted mode runs only what the verifier proved safe (after checked mode, so that a
-            // program that traps there is reported for its trap).
-            if mode == .trusted {
-                let environment = VerificationEnvironment(context: .memory(size: memory.count, lengthInR2: true),
-                                                          helpers: Self.helpers)
+        let environment = VerificationEnvironment(context: .memory(size: memory.count, lengthInR2: true),
+                                                  helpers: Self.helpers)
+        // Checked mode runs first, always (when not asked for, only as the gate to the others).
+        for mode in Mode.allCases where mode == .checked || modes.contains(mode) {
+            let isGate = !modes.contains(mode)
+            var compiled: CompiledProgram?
+            switch mode {
+            case .checked:
+                break
+            case .trusted:
+                // Trusted mode runs only what the verifier proved safe.
                 do throws(VerifierError) {
                     _ = try Verifier().verify(program, in: environment)
                 } catch {
                     return .failure(.rejectedByVerifier(error))
+                }
+            case .jit:
+                do throws(JITError) {
+                    if let verified = try? Verifier().verify(program, in: environment) {
+                        compiled = try JITCompiler().compile(verified)
+                    } else {
+                        compiled = try JITCompiler().compileUnverified(program, helpers: Self.helpers)
+                    }
+                } catch {
+                    return .failure(.cannotCompile(error))
                 }
             }
             var bytes = memory
@@ -104,11 +123,12 @@ public struct ConformanceRunner: Sendable {
                     switch mode {
                     case .checked: try interpreter.run(memory: input)
                     case .trusted: try interpreter.runTrusted(memory: input)
+                    case .jit: try compiled!.run(memory: input)
                     }
                 }
             }
             switch result {
-            case .success(let value): results.append((mode, value))
+            case .success(let value): if !isGate { results.append((mode, value)) }
             case .failure(let error): return .failure(.trapped(mode, error))
             }
         }

@@ -35,6 +35,9 @@ extension LoadedProgram {
         let environment = try verificationEnvironment(contextSize: contextSize, hostBTF: hostBTF)
         var verified = try Verifier(options: options).verify(linked, in: environment)
         verified.loaded = self
+        // The interpreter makes host-structure loads fault-safe only in checked mode, so a
+        // program that has them may not be entered unchecked by another's tail call.
+        if verified.hostLoads.isEmpty { proofs.record(environment.provenContext) }
         return verified
     }
 }
@@ -46,22 +49,36 @@ extension VerifiedProgram {
     /// fault-safe, a program that has them runs checked.)
     public func testRun(input: [UInt8]) throws(TestRunError) -> (result: UInt64, output: [UInt8]) {
         guard let loaded else { preconditionFailure("testRun needs a program of a loaded object") }
-        try checkContext(input)
+        try environment.checkTestRunInput(input)
         return try loaded.testRun(input: input, checked: !hostLoads.isEmpty)
     }
+}
 
-    /// The context must be what the program was verified for: memory at least as large, or
-    /// hook argument slots holding values of their types (the verifier relied on both).
-    private func checkContext(_ input: [UInt8]) throws(TestRunError) {
-        switch environment.context {
+extension VerificationEnvironment {
+    /// What the program was proven safe for, as engines compare it when a tail call is about to
+    /// run another program unchecked.
+    package var provenContext: ProvenContext {
+        let layout: ProvenContext.Layout = switch context {
+        case .memory(let size, let lengthInR2): .memory(size: size, lengthInR2: lengthInR2)
+        case .xdp: .xdp
+        case .hookArguments(let hook): .hookArguments(hook: hook.name, btf: hook.btf.identity)
+        }
+        return ProvenContext(kind: kind, layout: layout)
+    }
+
+    /// Checks that a test run's input is a context the program was verified for: memory at
+    /// least as large, or hook argument slots holding values of their types (the verifier
+    /// relied on both). Every engine that runs a verified program unchecked asks this first.
+    package func checkTestRunInput(_ input: [UInt8]) throws(TestRunError) {
+        switch context {
         case .memory(let verifiedSize, _):
             if input.count < verifiedSize { throw .contextTooSmall(given: input.count, verified: verifiedSize) }
         case .hookArguments(let hook):
-            let slots = hook.parameters.count + (environment.hasReturnSlot ? 1 : 0)
+            let slots = hook.parameters.count + (hasReturnSlot ? 1 : 0)
             guard input.count >= slots * 8 else { throw .contextTooSmall(given: input.count, verified: slots * 8) }
             for slot in 0..<slots {
                 let value = input[(slot * 8)..<(slot * 8 + 8)].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                guard Verifier.slotRange(hook, slot: slot, kind: environment.kind).contains(value: value) else {
+                guard Verifier.slotRange(hook, slot: slot, kind: kind).contains(value: value) else {
                     throw .invalidArgument(slot: slot, value: value)
                 }
             }

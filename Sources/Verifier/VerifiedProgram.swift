@@ -12,7 +12,7 @@ public struct VerifiedProgram: Sendable {
     /// Loads through host-structure pointers: they must read 0 instead of faulting.
     public let hostLoads: Set<Int>
     /// The loaded program this is, when it was verified from a loaded object.
-    var loaded: LoadedProgram?
+    package internal(set) var loaded: LoadedProgram?
 
     init(program: Program, environment: VerificationEnvironment, statistics: VerificationStatistics, log: String,
          hostLoads: Set<Int>)

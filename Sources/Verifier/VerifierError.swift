@@ -38,6 +38,8 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
         case unreachable(Int)
         case fallsOffEnd
         case divisionByZero
+        /// A shift by an immediate count outside the operand's width.
+        case invalidShift(Int32)
         case unknownHelper(Int32)
         /// A call the loader poisoned (`PoisonedInstruction`), with why, reached by a path.
         case poisonedCall(Int32, String)
@@ -99,7 +101,7 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
 
         public var errno: Int32 {
             switch self {
-            case .jumpOutOfRange, .jumpIntoLoadImmediate, .unreachable, .fallsOffEnd, .divisionByZero, .unknownHelper,
+            case .jumpOutOfRange, .jumpIntoLoadImmediate, .unreachable, .fallsOffEnd, .divisionByZero, .invalidShift, .unknownHelper,
                  .poisonedCall, .missingInnerMapTemplate, .unsupportedCall, .unresolvedLoadImmediate, .invalidMapIndex,
                  .callStackTooDeep, .stackTooLarge, .invalidCallTarget, .infiniteLoop, .returnValue, .callbackReturnNotScalar,
                  .hookNotFound, .invalidHook:
@@ -118,6 +120,7 @@ public struct VerifierError: Error, Hashable, Sendable, CustomStringConvertible 
             case .unreachable(let index): "unreachable insn \(index)"
             case .fallsOffEnd: "last insn is not an exit or jmp"
             case .divisionByZero: "div by zero"
+            case .invalidShift(let count): "invalid shift \(count)"
             case .unknownHelper(let id):
                 if let known = StandardHelpers.table[id] {
                     "program of this type cannot use helper bpf_\(known.name)#\(id)"

@@ -1,97 +1,98 @@
 import ArgumentParser
-import BPFVM
-import Verifier
-import Conformance
+import BenchmarkWorkloads
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// `bpfrun bench`: interpreter speed against the same computation in native Swift.
+/// `bpfrun bench`: the JIT and the interpreter (trusted and checked) against the same C
+/// programs compiled natively with -O2, side by side in one process.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the interpreter (trusted and checked) against native Swift on three programs.",
-        discussion: "Build with -c release for meaningful figures. Prints the best of --repetitions runs.")
+        abstract: "Measure the JIT and the interpreter against the same C compiled natively, on eight programs.",
+        discussion: """
+            Each program of Sources/BenchmarkPrograms is built twice from one source: natively \
+            into bpfrun, and for BPF by `make -C progs` (progs/build/bench). Prints per program \
+            the time per run of each build, the ratios, the JIT's compile time per 100 BPF \
+            instructions and its code size, then the geometric means. Build with -c release for \
+            meaningful figures; each time is the fastest of many rounds.
+            """)
 
-    @Option(help: "Runs per measurement; the fastest counts.")
-    var repetitions = 5
+    @Option(help: "The folder of the BPF builds of the benchmark programs.")
+    var objects = "progs/build/bench"
 
-    @Option(help: "Run only the benchmark with this name (alu-loop, mix-loop, memory-loop, call-loop).")
+    @Option(help: "Run only the program with this name (fnv1a, crc32, sort, divide, bits, matrix, histogram, random).")
     var filter: String?
 
-    @Flag(help: "Skip trying to verify each program first (most of the command's time; the figures do not depend on it).")
-    var skipVerification = false
+    @Option(help: "Timing rounds per figure; the fastest counts.")
+    var rounds = 100
 
     func validate() throws {
-        if repetitions < 1 { throw ValidationError("--repetitions must be at least 1") }
-        if let filter, !BenchmarkProgram.all.contains(where: { $0.name == filter }) {
-            throw ValidationError("no benchmark named \(filter)")
-        }
+        if rounds < 1 { throw ValidationError("--rounds must be at least 1") }
     }
 
     func run() throws {
+        let workloads: [Workload]
+        do { workloads = try Workload.all(objects: objects) } catch { throw CommandError("\(error)") }
+        let selected = workloads.filter { filter == nil || $0.name == filter }
+        if selected.isEmpty { throw CommandError("no benchmark program named \(filter ?? "")") }
         #if DEBUG
-        print("note: this is a debug build; use `swift run -c release bpfrun bench` for real figures")
+        print("note: this is a debug build; use `swift build -c release` for real figures")
         #endif
-        print("program       insns/run  trusted ns/insn  checked ns/insn  trusted ms  native ms  trusted/native")
-        for benchmark in BenchmarkProgram.all where filter == nil || benchmark.name == filter {
-            try measure(benchmark)
+        print("| program | insns | native ns | JIT ns | trusted ns | checked ns | JIT/native | trusted/native | checked/trusted | compile µs/100 insns | code bytes |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        var ratios: [[Double]] = Array(repeating: [], count: 4)
+        for workload in selected {
+            try checkAgreement(workload)
+            let native = Timing.nanoseconds(rounds: rounds) { _ = workload.runNative() }
+            let jit = try Timing.nanoseconds(rounds: rounds) { _ = try workload.runJIT() }
+            let trusted = try Timing.nanoseconds(rounds: max(1, rounds / 4)) { _ = try workload.runInterpreter() }
+            let checked = try Timing.nanoseconds(rounds: max(1, rounds / 4)) { _ = try workload.runChecked() }
+            let compile = try Timing.nanoseconds(rounds: max(1, rounds / 4)) { _ = try workload.compile() }
+            let perHundred = compile / 1000 / (Double(workload.instructionCount) / 100)
+            let row = [jit / native, trusted / native, checked / trusted, perHundred]
+            for (index, value) in row.enumerated() { ratios[index].append(value) }
+            print("| \(workload.name) | \(workload.instructionCount) | \(fixed(native, 0)) | \(fixed(jit, 0)) | "
+                + "\(fixed(trusted, 0)) | \(fixed(checked, 0)) | \(fixed(row[0], 2)) | \(fixed(row[1], 1)) | "
+                + "\(fixed(row[2], 2)) | \(fixed(row[3], 1)) | \(workload.compiled.codeSize) |")
+        }
+        let means = ratios.map(geometricMean)
+        print("| geometric mean | | | | | | \(fixed(means[0], 2)) | \(fixed(means[1], 1)) | \(fixed(means[2], 2)) | "
+            + "\(fixed(means[3], 1)) | |")
+    }
+
+    /// Every engine must compute what the native build computes (the programs that draw random
+    /// numbers aside), before any of them is timed.
+    private func checkAgreement(_ workload: Workload) throws {
+        guard workload.isDeterministic else { return }
+        var results: [(String, UInt64)] = []
+        let runs: [(String, () throws -> UInt64)] = [
+            ("native", { workload.runNative() }), ("JIT", workload.runJIT),
+            ("trusted", workload.runInterpreter), ("checked", workload.runChecked),
+        ]
+        for (engine, run) in runs {
+            try workload.resetMaps()
+            results.append((engine, try run()))
+        }
+        try workload.resetMaps()
+        if Set(results.map(\.1)).count != 1 {
+            let listed = results.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+            throw CommandError("\(workload.name): the builds disagree (\(listed))")
         }
     }
 
-    private func measure(_ benchmark: BenchmarkProgram) throws {
-        let program = try Program(instructions: Assembler.assemble(benchmark.assembly))
-        let interpreter = try Interpreter(program: program, helpers: ConformanceRunner.helpers)
-        var memory = benchmark.memory
-        // These fixed in-tree programs loop longer than path-by-path verification can follow
-        // (loop summaries are still to come); say so rather than hide it.
-        if !skipVerification {
-            let environment = VerificationEnvironment(context: .memory(size: memory.count, lengthInR2: true),
-                                                      helpers: ConformanceRunner.helpers)
-            do { _ = try Verifier().verify(program, in: environment) } catch {
-                print("note: \(benchmark.name) is not verified (\(error.message)); its trusted figures are measured all the same")
-            }
-        }
-        let expected = benchmark.native(memory)
-        let (executed, trusted, checked) = try memory.withUnsafeMutableBytes { buffer throws in
-            let input = buffer.count == 0 ? nil : buffer
-            let arguments: [UInt64] = input.map { [UInt64(UInt(bitPattern: $0.baseAddress)), UInt64($0.count)] } ?? [0, 0]
-            let regions = input.map { [MemoryRegion($0)] } ?? []
-            let (result, executed) = try interpreter.runCounting(arguments: arguments, regions: regions)
-            guard result == expected else {
-                throw CommandError("\(benchmark.name): the program returned \(result), native Swift \(expected)")
-            }
-            let trusted = try best { _ = try interpreter.runTrusted(arguments: arguments) }
-            let checked = try best { _ = try interpreter.run(arguments: arguments, regions: regions) }
-            return (executed, trusted, checked)
-        }
-        let native = try best { _ = opaque(benchmark.native(memory)) }
-        func column(_ text: String, _ width: Int) -> String {
-            String(repeating: " ", count: max(0, width - text.count)) + text
-        }
-        func fixed(_ value: Double, _ digits: Int) -> String {
-            var scale = 1.0
-            for _ in 0..<digits { scale *= 10 }
-            let scaled = Int((value * scale).rounded())
-            let whole = scaled / Int(scale)
-            let fraction = String(scaled % Int(scale))
-            return digits == 0 ? "\(whole)" : "\(whole)." + String(repeating: "0", count: digits - fraction.count) + fraction
-        }
-        print(benchmark.name.padding(12) + column("\(executed)", 11)
-            + column(fixed(trusted / Double(executed), 2), 17) + column(fixed(checked / Double(executed), 2), 17)
-            + column(fixed(trusted / 1e6, 2), 12) + column(fixed(native / 1e6, 2), 11)
-            + column(fixed(trusted / native, 1) + "x", 16))
+    private func geometricMean(_ values: [Double]) -> Double {
+        var logSum = 0.0
+        for value in values { logSum += log(value) }
+        return exp(logSum / Double(values.count))
     }
 
-    /// The fastest of `repetitions` runs of `body`, in nanoseconds.
-    private func best(_ body: () throws -> Void) throws -> Double {
-        let clock = ContinuousClock()
-        var fastest = Double.infinity
-        for _ in 0..<repetitions {
-            let elapsed = try clock.measure(body)
-            let (seconds, attoseconds) = elapsed.components
-            fastest = min(fastest, Double(seconds) * 1e9 + Double(attoseconds) / 1e9)
-        }
-        return fastest
+    /// `value` with `digits` decimals.
+    private func fixed(_ value: Double, _ digits: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = Int((value * scale).rounded())
+        guard digits > 0 else { return "\(scaled)" }
+        let fraction = String(scaled % Int(scale))
+        return "\(scaled / Int(scale))." + String(repeating: "0", count: digits - fraction.count) + fraction
     }
-}
-
-extension String {
-    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
 }

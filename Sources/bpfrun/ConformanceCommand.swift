@@ -16,14 +16,14 @@ struct ConformanceCommand: ParsableCommand {
     @Argument(help: "A folder of bpf_conformance .data files.")
     var directory: String
 
-    @Option(help: "Interpreter modes to run: checked, trusted or both (both must agree).")
+    @Option(help: "Modes to run: checked, trusted, both (the interpreter's two), jit, or all (all three must agree). Unchecked modes run only after a checked run without a trap.")
     var mode: ModeSelection = .both
 
     @Flag(help: "Print passing tests too.")
     var verbose = false
 
     enum ModeSelection: String, ExpressibleByArgument, CaseIterable {
-        case checked, trusted, both
+        case checked, trusted, both, jit, all
     }
 
     func run() throws {
@@ -37,6 +37,8 @@ struct ConformanceCommand: ParsableCommand {
         case .checked: [.checked]
         case .trusted: [.trusted]
         case .both: [.checked, .trusted]
+        case .jit: [.jit]
+        case .all: [.checked, .trusted, .jit]
         }
         let runner = ConformanceRunner(modes: modes)
         var passed = 0

@@ -1,14 +1,19 @@
 import ArgumentParser
 import BPFVM
+import JIT
 
-/// `bpfrun dump`: a linked program with its source, in the layout of `bpftool prog dump xlated`.
+/// `bpfrun dump`: a linked program with its source, in the layout of `bpftool prog dump xlated`
+/// (or, with `--jited`, its machine code in the layout of `bpftool prog dump jited`).
 struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print a linked program with the source line above the instructions it produced.",
+        abstract: "Print a linked program (or its machine code) with the source line above the instructions it produced.",
         discussion: """
             The layout follows `bpftool prog dump xlated [linum] [opcodes]`: the function's prototype, \
             `; source` lines from the BTF line info, then `N: instruction` in LLVM syntax, with maps, \
-            global variables, helpers and subprograms named.
+            global variables, helpers and subprograms named. --jited verifies the program (for its kind: \
+            --host-btf for hook programs, --ctx-size for test-run kinds), compiles it and prints the machine \
+            code as `bpftool prog dump jited` does: `pc:<tab>instruction` in AT&T syntax (disassembled by \
+            llvm-objdump; without it, the bytes each BPF instruction became).
             """)
 
     @Argument(help: "The object file.")
@@ -23,12 +28,47 @@ struct Dump: ParsableCommand {
     @Flag(help: "Show each instruction's bytes.")
     var opcodes = false
 
+    @Flag(help: "Print the JIT-compiled machine code instead of the BPF instructions.")
+    var jited = false
+
+    @Option(help: "With --jited: the host BTF (an object file or raw BTF) defining the hooks fentry/fexit/fmod_ret/lsm programs attach to.")
+    var hostBTF: String?
+
+    @Option(help: "With --jited: the context size test-run programs are verified for, in bytes.")
+    var ctxSize: Int = 256
+
     func run() throws {
         let object = try InputFiles.object(at: file)
         let name = try ProgramChoice.name(prog, in: object, file: file)
+        if jited {
+            print(try jitedListing(object, name), terminator: "")
+            return
+        }
         let program: Program
         do { program = try Linker.link(object, program: name) } catch { throw CommandError("\(file): \(error)") }
         print(Self.render(program, object: object, linum: linum, opcodes: opcodes), terminator: "")
+    }
+
+    /// The machine code of program `name`, verified and compiled.
+    private func jitedListing(_ object: Object, _ name: String) throws -> String {
+        let host = try hostBTF.map { try InputFiles.btf(at: $0).btf }
+        let loaded: LoadedObject
+        let program: LoadedProgram
+        do {
+            loaded = try LoadedObject(object)
+            try loaded.load(programs: [name])
+            program = try loaded.program(named: name)
+        } catch {
+            throw CommandError("\(file): \(error)")
+        }
+        let compiled: CompiledProgram
+        do {
+            let verified = try program.verify(contextSize: ctxSize, hostBTF: host)
+            compiled = try JITCompiler().compile(verified, loaded: program)
+        } catch {
+            throw CommandError("\(file): '\(name)' cannot be compiled: \(error)")
+        }
+        return MachineCodeListing.render(compiled, linked: program.linked, object: object, linum: linum, opcodes: opcodes)
     }
 
     /// The dump text of a linked program.

@@ -1,13 +1,14 @@
 import ArgumentParser
 import BPFVM
 import Conformance
+import JIT
 import Verifier
 
-/// `bpfrun run`: run a program in the interpreter and print r0, its printk output, the maps it
-/// changed and the run time.
+/// `bpfrun run`: run a program in the interpreter or as JIT-compiled code and print r0, its
+/// printk output, the maps it changed and the run time (with `--repeat`, the time per run).
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a BPF program (object file, raw instructions or assembly) in the interpreter.",
+        abstract: "Run a BPF program (object file, raw instructions or assembly) in the interpreter or JIT-compiled.",
         discussion: """
             For an object file, the program is linked with its maps and the standard helpers; its context \
             (r1) is the memory given: --ctx-args fills u64 argument slots (for fentry/fexit/fmod_ret/lsm \
@@ -41,10 +42,34 @@ struct Run: ParsableCommand {
     @Option(help: "The host BTF (an object file or raw BTF) that defines the hooks fentry/fexit/fmod_ret/lsm programs attach to (for verifying them).")
     var hostBTF: String?
 
+    /// The execution engine.
+    enum Engine: String, EnumerableFlag {
+        case interp, jit
+
+        static func help(for value: Engine) -> ArgumentHelp? {
+            switch value {
+            case .interp: "Run the verified program in the interpreter."
+            case .jit: "Compile the verified program to x86-64 machine code and run that (the default; --checked runs in the interpreter)."
+            }
+        }
+    }
+
+    @Flag var chosenEngine: Engine?
+
+    /// The JIT, unless the interpreter is asked for (or needed: checked mode).
+    private var engine: Engine { chosenEngine ?? (checked ? .interp : .jit) }
+
+    @Option(name: .customLong("repeat"), help: "Run the program N more times after the first run and print the time per run (ns/run), the fastest of five rounds.")
+    var repetitions: Int?
+
     func validate() throws {
         if [mem, memFile, ctxArgs].compactMap({ $0 }).count > 1 {
             throw ValidationError("give at most one of --mem, --mem-file and --ctx-args")
         }
+        if checked && chosenEngine == .jit {
+            throw ValidationError("--checked runs unverified programs in the interpreter; the JIT compiles only verified programs")
+        }
+        if let repetitions, repetitions < 1 { throw ValidationError("--repeat takes a count of at least 1") }
     }
 
     func run() throws {
@@ -62,23 +87,56 @@ struct Run: ParsableCommand {
         } catch {
             throw CommandError("\(file): \(error)")
         }
+        var compiled: CompiledProgram?
         if !checked {
             let environment = VerificationEnvironment(context: .memory(size: memory.count, lengthInR2: true),
                                                       helpers: ConformanceRunner.helpers)
-            do { _ = try Verifier().verify(program, in: environment) } catch {
+            let verified: VerifiedProgram
+            do { verified = try Verifier().verify(program, in: environment) } catch {
                 throw CommandError("\(file): the verifier rejects the program: \(error) (--checked runs it in checked mode)")
+            }
+            if engine == .jit {
+                do { compiled = try JITCompiler().compile(verified) } catch {
+                    throw CommandError("\(file): the JIT cannot compile the program: \(error)")
+                }
             }
         }
         let checked = self.checked
-        let (result, elapsed) = memory.withUnsafeMutableBytes { buffer in
-            let input = buffer.count == 0 ? nil : buffer
-            return Self.timed { () throws(ExecutionError) -> UInt64 in
-                checked ? try interpreter.run(memory: input) : try interpreter.runTrusted(memory: input)
+        let runOnce = { () throws(ExecutionError) -> UInt64 in
+            let outcome = memory.withUnsafeMutableBytes { buffer in
+                Result { () throws(ExecutionError) -> UInt64 in
+                    let input = buffer.count == 0 ? nil : buffer
+                    if let compiled { return try compiled.run(memory: input) }
+                    return checked ? try interpreter.run(memory: input) : try interpreter.runTrusted(memory: input)
+                }
             }
+            return try outcome.get()
         }
+        let (result, elapsed) = Self.timed(runOnce)
         let r0 = try result.get(file: file)
         print("r0 = \(r0) (0x\(String(r0, radix: 16)))")
         print("time: \(Self.format(elapsed))")
+        try reportRepeated { () throws(ExecutionError) in _ = try runOnce() }
+    }
+
+    /// With `--repeat N`: runs `body` N times in each of five rounds and prints the fastest
+    /// round's time per run (the first run, made before, was the warm-up).
+    private func reportRepeated<E: Error>(_ body: () throws(E) -> Void) throws {
+        guard let repetitions else { return }
+        var fastest = Duration.seconds(Int64.max)
+        for _ in 0..<5 {
+            var failure: E?
+            let elapsed = ContinuousClock().measure {
+                for _ in 0..<repetitions {
+                    do throws(E) { try body() } catch { failure = error; return }
+                }
+            }
+            if let failure { throw CommandError("\(file): a repeated run failed: \(failure)") }
+            fastest = min(fastest, elapsed)
+        }
+        let (seconds, attoseconds) = fastest.components
+        let nanoseconds = (Double(seconds) * 1e9 + Double(attoseconds) / 1e9) / Double(repetitions)
+        print("ns/run: \(Double(Int((nanoseconds * 10).rounded())) / 10)")
     }
 
     private func contextBytes() throws -> [UInt8] {
@@ -108,20 +166,31 @@ struct Run: ParsableCommand {
         let program: LoadedProgram
         do { program = try loaded.program(named: name) } catch { throw CommandError("\(file): \(error)") }
         var verified: VerifiedProgram? = nil
+        var compiled: CompiledProgram? = nil
         if !checked {
             do {
                 verified = try program.verify(contextSize: memory.count, hostBTF: host)
             } catch {
                 throw CommandError("\(file): the verifier rejects '\(name)': \(error) (--checked runs it in checked mode)")
             }
+            // Its tail calls may go on unchecked only into programs verified for the same context.
+            let group = [(verified: verified!, loaded: program)]
+                + Self.verifiedSiblings(of: program, in: loaded, contextSize: memory.count, hostBTF: host)
+            if engine == .jit {
+                do { compiled = try JITCompiler().compile(group)[0] } catch {
+                    throw CommandError("\(file): the JIT cannot compile '\(program.name)': \(error)")
+                }
+            }
         }
         let before = MapSnapshot(loaded)
         // Each kind gets the context a kernel test run gives it: an xdp_md over the packet for
         // xdp, the memory itself otherwise.
-        let (result, elapsed) = Self.timed { () throws(TestRunError) -> UInt64 in
+        let runOnce = { () throws(TestRunError) -> UInt64 in
+            if let compiled { return try compiled.testRun(input: memory).result }
             if let verified { return try verified.testRun(input: memory).result }
             return try program.testRun(input: memory).result
         }
+        let (result, elapsed) = Self.timed(runOnce)
         let r0: UInt64
         switch result {
         case .success(let value): r0 = value
@@ -144,6 +213,17 @@ struct Run: ParsableCommand {
             for line in Self.records(of: map) { print(line) }
         }
         print("time: \(Self.format(elapsed))")
+        try reportRepeated { () throws(TestRunError) in _ = try runOnce() }
+    }
+
+    /// The other programs of `program`'s object that verify with the same context size and host
+    /// BTF (those its tail calls may reach: the object loaded only what the program references).
+    private static func verifiedSiblings(of program: LoadedProgram, in object: LoadedObject, contextSize: Int,
+                                         hostBTF: BTF?) -> [(verified: VerifiedProgram, loaded: LoadedProgram)]
+    {
+        object.programs.filter { $0 !== program }.compactMap { sibling in
+            (try? sibling.verify(contextSize: contextSize, hostBTF: hostBTF)).map { ($0, sibling) }
+        }
     }
 
     /// What a run left in `map` for the host to read: ring buffer and perf event records (in hex,

@@ -30,7 +30,7 @@ struct SuiteFile: CustomStringConvertible, Sendable {
 
 @Suite("bpf_conformance suite (../shared/conformance)")
 struct ConformanceSuiteTests {
-    @Test("every program passes in checked and trusted mode",
+    @Test("every program passes in checked and trusted mode and JIT-compiled",
           .enabled(if: SuiteFile.isPresent, "../shared/conformance is not present; skipping the external suite"),
           arguments: SuiteFile.positive)
     func positive(_ file: SuiteFile) throws {
@@ -281,6 +281,16 @@ struct ConformanceFormatTests {
     func trustedAfterChecked() throws {
         // A wild store would corrupt the runner in trusted mode; checked mode stops it first.
         let verdict = try Self.verdict("-- asm\nlddw %r1, 0x10\nstdw [%r1], 1\nmov %r0, 0\nexit\n-- result\n0")
+        guard case .failed(let reason) = verdict else {
+            Issue.record("the wild store passed")
+            return
+        }
+        #expect(reason.hasPrefix("checked run trapped: instruction 2: write of 8 bytes at 0x10"))
+    }
+
+    @Test("the JIT runs only what checked mode ran to the end, even when it is the only mode asked for")
+    func jitAfterChecked() throws {
+        let verdict = try Self.verdict("-- asm\nlddw %r1, 0x10\nstdw [%r1], 1\nmov %r0, 0\nexit\n-- result\n0", modes: [.jit])
         guard case .failed(let reason) = verdict else {
             Issue.record("the wild store passed")
             return

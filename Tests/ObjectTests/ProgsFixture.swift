@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import BPFVM
+import JIT
 
 /// The objects of progs/, built by `make -C progs` (scripts/test runs it before the tests).
 enum Progs {
@@ -54,10 +55,57 @@ final class HookMemory {
 
     var regions: [MemoryRegion] { buffers.map { MemoryRegion($0) } }
 
-    /// Runs `program` with the argument `slots` as its context, in checked or trusted mode.
-    func run(_ program: LoadedProgram, slots: [UInt64], checked: Bool = true) throws -> UInt64 {
+    /// Runs `program` with the argument `slots` as its context, by `engine`.
+    func run(_ program: LoadedProgram, slots: [UInt64], engine: Engine = .checked) throws -> UInt64 {
         let address = buffer(slots.flatMap { withUnsafeBytes(of: $0.littleEndian, Array.init) })
-        return try program.run(arguments: [address, UInt64(slots.count * 8)], regions: regions, checked: checked)
+        return try engine.run(program, arguments: [address, UInt64(slots.count * 8)], regions: regions)
+    }
+}
+
+/// How a test runs a program: in the interpreter, checked or trusted, or JIT-compiled together
+/// with the other programs of its object (its tail calls' targets). Like trusted mode here, the
+/// JIT runs what the tests give it without verifying it (the package-level entry).
+enum Engine: CaseIterable, CustomStringConvertible, Sendable {
+    case checked, trusted, jit
+
+    var description: String {
+        switch self {
+        case .checked: "checked"
+        case .trusted: "trusted"
+        case .jit: "jit"
+        }
+    }
+
+    func run(_ program: LoadedProgram, arguments: [UInt64], regions: [MemoryRegion]) throws -> UInt64 {
+        if self == .trusted { Self.vouch(for: program) }
+        switch self {
+        case .checked, .trusted: return try program.run(arguments: arguments, regions: regions, checked: self == .checked)
+        case .jit: return try compiled(program).run(arguments: arguments)
+        }
+    }
+
+    func run(_ program: LoadedProgram, memory: UnsafeMutableRawBufferPointer) throws -> UInt64 {
+        try run(program, arguments: [UInt64(UInt(bitPattern: memory.baseAddress)), UInt64(memory.count)],
+                regions: [MemoryRegion(memory)])
+    }
+
+    func testRun(_ program: LoadedProgram, input: [UInt8]) throws -> (result: UInt64, output: [UInt8]) {
+        if self == .trusted { Self.vouch(for: program) }
+        guard self == .jit else { return try program.testRun(input: input, checked: self == .checked) }
+        let code = try compiled(program)
+        return try program.testRun(input: input) { (arguments, _) throws(ExecutionError) in try code.run(arguments: arguments) }
+    }
+
+    /// Trusted mode's tail calls go on unchecked only into programs proven safe for the same
+    /// context as the entry's; these tests vouch for every program of the object instead of the
+    /// verifier (the interpreter is what they test).
+    private static func vouch(for program: LoadedProgram) {
+        let context = ProvenContext(kind: program.kind, layout: .memory(size: 0, lengthInR2: false))
+        for each in [program] + program.siblings { each.proofs.record(context) }
+    }
+
+    private func compiled(_ program: LoadedProgram) throws -> CompiledProgram {
+        try JITCompiler().compileUnverified([program] + program.siblings.filter { $0 !== program })[0]
     }
 }
 

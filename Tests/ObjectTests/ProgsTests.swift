@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import BPFVM
+import JIT
 
 @Suite("progs/: every object loads, links and runs as its README says", .enabled(if: Progs.isBuilt, Progs.skipReason))
 struct ProgsTests {
@@ -22,16 +23,17 @@ struct ProgsTests {
         }
     }
 
-    static let modes = [true, false]
+    /// Every program runs in the interpreter, checked and trusted, and JIT-compiled.
+    static let modes = Engine.allCases
 
     @Test("hash_counter counts per port with NOEXIST/ANY updates", arguments: modes)
-    func hashCounter(checked: Bool) throws {
+    func hashCounter(engine: Engine) throws {
         let object = try Progs.load("hash_counter")
         let program = try object.program(named: "count_send")
         let memory = HookMemory()
         for slots: [UInt64] in [[0x0a00_0001, 443, 100, 100], [0x0a00_0002, 443, 50, 50],
                                 [0x0a00_0001, 80, 10, UInt64(bitPattern: -104)]] {
-            #expect(try memory.run(program, slots: slots, checked: checked) == 0)
+            #expect(try memory.run(program, slots: slots, engine: engine) == 0)
         }
         let stats = try #require(object.map(named: "send_stats"))
         #expect(stats.lookup(le(UInt32(443))) == le(UInt64(2)) + le(UInt64(150)) + le(UInt64(0)))
@@ -48,7 +50,7 @@ struct ProgsTests {
     }
 
     @Test("fmod_ret refuses plaintext ports with -EPERM and keeps an earlier verdict", arguments: modes)
-    func fmodReturn(checked: Bool) throws {
+    func fmodReturn(engine: Engine) throws {
         let object = try Progs.load("fmod_ret_connect")
         let program = try object.program(named: "deny_plaintext_connect")
         let memory = HookMemory()
@@ -56,7 +58,7 @@ struct ProgsTests {
         let https = memory.buffer(Self.socketAddress(family: 2, port: 443))
         let telnet6 = memory.buffer(Self.socketAddress(family: 10, port: 23))
         let results = try [[telnet, 8, 0], [https, 8, 0], [telnet6, 8, 0], [telnet, 4, 0],
-                           [telnet, 8, UInt64(bitPattern: -13)]].map { int32(try memory.run(program, slots: $0, checked: checked)) }
+                           [telnet, 8, UInt64(bitPattern: -13)]].map { int32(try memory.run(program, slots: $0, engine: engine)) }
         #expect(results == [-1, 0, 0, 0, -13])
         #expect(try object.global("connects_checked", as: UInt64.self) == 4)
         #expect(try object.global("connects_denied", as: UInt64.self) == 1)
@@ -64,7 +66,7 @@ struct ProgsTests {
     }
 
     @Test("globals: .rodata configured before load, every data section, fault injection", arguments: modes)
-    func globals(checked: Bool) throws {
+    func globals(engine: Engine) throws {
         let object = try Progs.load("globals")
         #expect(try object.global("fail_every", as: UInt32.self) == 3)
         #expect(try object.global("max_alloc", as: UInt64.self) == 1_048_576)
@@ -73,7 +75,7 @@ struct ProgsTests {
         let memory = HookMemory()
         var results: [Int32] = []
         for size: UInt64 in [100, 200, 300, 2_000_000, 400, 500, 600] {
-            results.append(int32(try memory.run(program, slots: [size, 0, 0], checked: checked)))
+            results.append(int32(try memory.run(program, slots: [size, 0, 0], engine: engine)))
         }
         #expect(results == [0, 0, -12, -7, 0, 0, -12])
         #expect(try object.global("calls", as: UInt64.self) == 7)
@@ -88,7 +90,7 @@ struct ProgsTests {
             try object.setGlobal("fail_every", to: le(UInt32(0)))
         }
         try object.setGlobal("enabled", to: le(UInt32(0)))
-        #expect(int32(try memory.run(program, slots: [300, 0, 0], checked: checked)) == 0)
+        #expect(int32(try memory.run(program, slots: [300, 0, 0], engine: engine)) == 0)
     }
 
     @Test("globals: .rodata set before load changes the program's behaviour")
@@ -107,7 +109,7 @@ struct ProgsTests {
     }
 
     @Test("subprogs: global and static subprograms, calls two deep", arguments: modes)
-    func subprograms(checked: Bool) throws {
+    func subprograms(engine: Engine) throws {
         let object = try Progs.load("subprogs")
         let program = try object.program(named: "classify_send")
         #expect(program.linked.metadata.functions.map(\.name) == ["classify_send", "port_class", "flow_hash", "mix32",
@@ -117,7 +119,7 @@ struct ProgsTests {
         var hashes: [UInt32] = []
         for slots: [UInt64] in [[0x0a00_0001, 443, 100, 100], [0x0a00_0001, 8080, 3000, 3000],
                                 [0x0a00_0001, 55000, 10, UInt64(bitPattern: -32)]] {
-            #expect(try memory.run(program, slots: slots, checked: checked) == 0)
+            #expect(try memory.run(program, slots: slots, engine: engine) == 0)
             hashes.append(try object.global("last_hash", as: UInt32.self))
         }
         #expect(hashes == [0x5414_c69e, 0x2a83_c40b, 0xf192_6cbc])
@@ -127,13 +129,13 @@ struct ProgsTests {
     }
 
     @Test("bpf_loop calls its callback and stops early", arguments: modes)
-    func bpfLoop(checked: Bool) throws {
+    func bpfLoop(engine: Engine) throws {
         let object = try Progs.load("bpf_loop")
         let program = try object.program(named: "alloc_order")
         let memory = HookMemory()
         var iterations: [Int64] = []
         for size: UInt64 in [100, 4096, 5000, 1_048_576, 8_388_608, 16_777_216] {
-            #expect(try memory.run(program, slots: [size, 0], checked: checked) == 0)
+            #expect(try memory.run(program, slots: [size, 0], engine: engine) == 0)
             iterations.append(try object.global("last_iterations", as: Int64.self))
         }
         #expect(iterations == [1, 1, 2, 9, 12, 12])
@@ -144,13 +146,13 @@ struct ProgsTests {
     }
 
     @Test("ring buffer: submitted and output records reach the consumer, discarded ones do not", arguments: modes)
-    func ringBuffer(checked: Bool) throws {
+    func ringBuffer(engine: Engine) throws {
         let object = try Progs.load("ringbuf")
         let program = try object.program(named: "emit_send_event")
         let memory = HookMemory()
         for slots: [UInt64] in [[0x0a00_0001, 443, 100, 100], [0x0a00_0002, 80, 0, 0],
                                 [0x0a00_0003, 53, 64, UInt64(bitPattern: -111)]] {
-            #expect(try memory.run(program, slots: slots, checked: checked) == 0)
+            #expect(try memory.run(program, slots: slots, engine: engine) == 0)
         }
         var records: [[UInt8]] = []
         _ = try #require(object.map(named: "events")).consume { records.append(Array($0)) }
@@ -162,13 +164,13 @@ struct ProgsTests {
     }
 
     @Test("bpf_printk with 7 arguments (trace_vprintk) and with 0 and 2 (trace_printk)", arguments: modes)
-    func printk(checked: Bool) throws {
+    func printk(engine: Engine) throws {
         let object = try Progs.load("printk")
         let program = try object.program(named: "log_send")
         let memory = HookMemory()
         for slots: [UInt64] in [[0x0a00_0001, 443, 100, 100], [0x0a00_0001, 443, 100, 60],
                                 [0x0a00_0001, 53, 64, UInt64(bitPattern: -111)], [0x0a00_0001, 80, 0, 0]] {
-            #expect(try memory.run(program, slots: slots, checked: checked) == 0)
+            #expect(try memory.run(program, slots: slots, engine: engine) == 0)
         }
         #expect(object.context.trace.drain() == [
             "send: 10.0.0.1:443 len=100 ret=100", "send: 10.0.0.1:443 len=100 ret=60", "short send: 60 of 100",
@@ -184,14 +186,14 @@ struct ProgsTests {
     }
 
     @Test("tail calls through a program array initialised in the object", arguments: modes)
-    func tailCalls(checked: Bool) throws {
+    func tailCalls(engine: Engine) throws {
         let object = try Progs.load("tail_call")
         let program = try object.program(named: "dispatch_request")
         let memory = HookMemory()
         var results: [Int32] = []
         for (method, length): (UInt32, UInt32) in [(0, 0), (1, 100), (1, 5000), (2, 0), (3, 0), (9, 0)] {
             let request = memory.buffer(Self.request(method: method, length: length, path: "/"))
-            results.append(int32(try memory.run(program, slots: [request, 0], checked: checked)))
+            results.append(int32(try memory.run(program, slots: [request, 0], engine: engine)))
         }
         #expect(results == [0, 0, -7, -1, 0, 0])
         #expect(try object.global("dispatched", as: UInt64.self) == 6)
@@ -202,7 +204,7 @@ struct ProgsTests {
     }
 
     @Test("bounded loop: FNV-1a over the request path", arguments: modes)
-    func boundedLoop(checked: Bool) throws {
+    func boundedLoop(engine: Engine) throws {
         let object = try Progs.load("bounded_loop")
         let program = try object.program(named: "analyze_path")
         let memory = HookMemory()
@@ -212,7 +214,7 @@ struct ProgsTests {
         ]
         for (path, hash, length, depth) in expected {
             let request = memory.buffer(Self.request(method: 0, length: 0, path: path))
-            #expect(try memory.run(program, slots: [request, 200], checked: checked) == 0)
+            #expect(try memory.run(program, slots: [request, 200], engine: engine) == 0)
             #expect(try object.global("last_path", as: UInt64.self) == hash)
             #expect(try object.global("last_path", as: UInt32.self, at: 8) == length)
             #expect(try object.global("last_path", as: UInt32.self, at: 12) == depth)
@@ -229,7 +231,7 @@ struct ProgsTests {
     }
 
     @Test("lsm policies: a host-filled hash map and the pid-1 guard", arguments: modes)
-    func lsm(checked: Bool) throws {
+    func lsm(engine: Engine) throws {
         let object = try Progs.load("lsm_policy")
         try #require(object.map(named: "protected_inodes")).update(le(UInt64(4242)), le(UInt32(2)))
         let permission = try object.program(named: "restrict_file_permission")
@@ -237,25 +239,25 @@ struct ProgsTests {
         let file = Self.file(in: memory, inode: 4242)
         let file7 = Self.file(in: memory, inode: 7)
         let permissions = try [(file, UInt64(2)), (file, 4), (file, 6), (file7, 2)].map {
-            int32(try memory.run(permission, slots: [$0.0, $0.1, 0], checked: checked))
+            int32(try memory.run(permission, slots: [$0.0, $0.1, 0], engine: engine))
         }
         #expect(permissions == [-1, 0, -1, 0])
         let kill = try object.program(named: "protect_init")
         let kills = try [(UInt64(1), UInt64(9)), (1, 19), (1, 15), (UInt64(bitPattern: -1), 9), (UInt64(bitPattern: -1), 15),
-                         (42, 9)].map { int32(try memory.run(kill, slots: [$0.0, $0.1, 0], checked: checked)) }
+                         (42, 9)].map { int32(try memory.run(kill, slots: [$0.0, $0.1, 0], engine: engine)) }
         #expect(kills == [-1, -1, 0, -1, 0, 0])
         #expect(try object.global("file_denials", as: UInt64.self) == 2)
         #expect(try object.global("kill_denials", as: UInt64.self) == 3)
     }
 
     @Test("fexit with CO-RE: field reads resolved against the host's types", arguments: modes)
-    func fexitCORE(checked: Bool) throws {
+    func fexitCORE(engine: Engine) throws {
         let object = try Progs.load("fexit_file_open")
         let program = try object.program(named: "trace_file_open")
         let memory = HookMemory()
         let file = Self.file(in: memory, inode: 4242)
-        #expect(try memory.run(program, slots: [file, 0x42, 0], checked: checked) == 0)
-        #expect(try memory.run(program, slots: [file, 0, UInt64(bitPattern: -2)], checked: checked) == 0)
+        #expect(try memory.run(program, slots: [file, 0x42, 0], engine: engine) == 0)
+        #expect(try memory.run(program, slots: [file, 0, UInt64(bitPattern: -2)], engine: engine) == 0)
         #expect(object.context.trace.drain() == ["open: ino=4242 flags=66 ret=0", "open: ino=4242 flags=0 ret=-2"])
         #expect(try object.global("last_open", as: UInt64.self) == 4242)
         #expect(try object.global("last_open", as: UInt32.self, at: 12) == 0x42)
@@ -279,28 +281,28 @@ struct ProgsTests {
     }
 
     @Test("queue map push/pop/peek and the current-task helpers", arguments: modes)
-    func taskQueue(checked: Bool) throws {
+    func taskQueue(engine: Engine) throws {
         let object = try Progs.load("task_queue")
         let enter = try object.program(named: "kill_enter")
         let exit = try object.program(named: "kill_exit")
         let memory = HookMemory()
-        #expect(try memory.run(enter, slots: [42, 15], checked: checked) == 0)
+        #expect(try memory.run(enter, slots: [42, 15], engine: engine) == 0)
         #expect(try object.global("last_caller", as: UInt64.self) >> 32 == UInt64(getpid()))
-        #expect(try memory.run(exit, slots: [42, 15, 0], checked: checked) == 0)
+        #expect(try memory.run(exit, slots: [42, 15, 0], engine: engine) == 0)
         #expect(try object.global("last_result", as: Int32.self, at: 8) == 42)
         #expect(try object.global("last_result", as: Int32.self, at: 20) == -1)
-        #expect(try memory.run(enter, slots: [7, 9], checked: checked) == 0)
-        #expect(try memory.run(enter, slots: [8, 2], checked: checked) == 0)
-        #expect(try memory.run(exit, slots: [7, 9, UInt64(bitPattern: -1)], checked: checked) == 0)
+        #expect(try memory.run(enter, slots: [7, 9], engine: engine) == 0)
+        #expect(try memory.run(enter, slots: [8, 2], engine: engine) == 0)
+        #expect(try memory.run(exit, slots: [7, 9, UInt64(bitPattern: -1)], engine: engine) == 0)
         #expect(try object.global("last_result", as: Int32.self, at: 20) == 2)
-        #expect(try memory.run(exit, slots: [8, 2, 0], checked: checked) == 0)
-        #expect(try memory.run(exit, slots: [1, 1, 0], checked: checked) == 0)
+        #expect(try memory.run(exit, slots: [8, 2, 0], engine: engine) == 0)
+        #expect(try memory.run(exit, slots: [1, 1, 0], engine: engine) == 0)
         #expect(try object.global("completed", as: UInt64.self) == 3)
         #expect(try object.global("orphans", as: UInt64.self) == 1)
     }
 
     @Test("probe_read_user and bpf_snprintf", arguments: modes)
-    func configLog(checked: Bool) throws {
+    func configLog(engine: Engine) throws {
         let object = try Progs.load("config_log")
         let program = try object.program(named: "log_config_set")
         let memory = HookMemory()
@@ -308,7 +310,7 @@ struct ProgsTests {
                                                ("a_very_long_configuration_key", 29, 42, "a_very_long_con=42"),
                                                ("log_level", 3, 5, "log=5"), ("log_level", 0, 5, "=5")] {
             let keyAddress = memory.buffer(Array(key.utf8))
-            #expect(try memory.run(program, slots: [keyAddress, length, value], checked: checked) == 0)
+            #expect(try memory.run(program, slots: [keyAddress, length, value], engine: engine) == 0)
             let setting = try #require(object.global("last_setting"))
             #expect(String(decoding: setting.prefix(while: { $0 != 0 }), as: UTF8.self) == expected)
             #expect(try object.global("last_len", as: Int64.self) == Int64(expected.utf8.count + 1))
@@ -316,7 +318,7 @@ struct ProgsTests {
     }
 
     @Test("a socket filter reads its context as raw memory", arguments: modes)
-    func socketFilter(checked: Bool) throws {
+    func socketFilter(engine: Engine) throws {
         let object = try Progs.load("sock_filter")
         let program = try object.program(named: "sock_ipv4_snap")
         var results: [UInt64] = []
@@ -324,7 +326,7 @@ struct ProgsTests {
             var context = [UInt8](repeating: 0, count: 192)
             context.replaceSubrange(0..<4, with: le(length))
             context.replaceSubrange(16..<20, with: proto)
-            results.append(try context.withUnsafeMutableBytes { try program.run(memory: $0, checked: checked) })
+            results.append(try context.withUnsafeMutableBytes { try engine.run(program, memory: $0) })
         }
         #expect(results == [32, 96, 0, 0])
         let verdicts = try #require(object.map(named: "verdicts"))
@@ -338,7 +340,7 @@ struct ProgsTests {
     }
 
     @Test("xdp: packets through an xdp_md context, an LRU hash per source", arguments: modes)
-    func xdp(checked: Bool) throws {
+    func xdp(engine: Engine) throws {
         let object = try Progs.load("xdp_firewall")
         let program = try object.program(named: "xdp_firewall")
         let ethernet = "020000000002 020000000001 "
@@ -353,7 +355,7 @@ struct ProgsTests {
             Self.hex(ethernet + "0800 450000200000000040110000c63364070a000001 303900350008000073746174"),
             p6,
         ]
-        let verdicts = try packets.map { try program.testRun(input: $0, checked: checked).result }
+        let verdicts = try packets.map { try engine.testRun(program, input: $0).result }
         #expect(verdicts == [1, 2, 2, 1, 2, 1])
         let sources = try #require(object.map(named: "src_packets"))
         #expect(sources.keys.count == 2)
@@ -362,12 +364,12 @@ struct ProgsTests {
     }
 
     @Test("array and per-thread array maps", arguments: modes)
-    func arrayMaps(checked: Bool) throws {
+    func arrayMaps(engine: Engine) throws {
         let object = try Progs.load("array_maps")
         let program = try object.program(named: "account_alloc")
         let memory = HookMemory()
         for size: UInt64 in [16, 100, 4096, 5000, 2_097_152] {
-            #expect(try memory.run(program, slots: [size, 0], checked: checked) == 0)
+            #expect(try memory.run(program, slots: [size, 0], engine: engine) == 0)
         }
         let classes = try #require(object.map(named: "alloc_classes"))
         #expect((0..<4).map { classes.lookup(le(UInt32($0))) } == [1, 2, 1, 1].map { le(UInt64($0)) })

@@ -39,8 +39,8 @@ struct SandboxRuleTests {
         let object = try LoadedObject(Object(bytes: bytes, name: "tail_loop"))
         try object.load()
         let entry = try object.program(named: "entry")
-        for checked in [true, false] {
-            #expect(try entry.testRun(input: [UInt8](repeating: 0, count: 8), checked: checked).result == 55)
+        for engine in [Engine.checked, .trusted] {
+            #expect(try engine.testRun(entry, input: [UInt8](repeating: 0, count: 8)).result == 55, "\(engine)")
         }
     }
 

@@ -28,6 +28,14 @@ enum CLI {
     }
 }
 
+/// Whether `dump --jited` can disassemble (llvm-objdump and llvm-objcopy next to clang or on PATH).
+enum MachineCode {
+    static let llvmObjdump = ["llvm-objdump", "llvm-objcopy"].allSatisfy { tool in
+        (["/opt/swift/usr/bin"] + (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init))
+            .contains { FileManager.default.isExecutableFile(atPath: $0 + "/" + tool) }
+    }
+}
+
 /// One wrong invocation: the exit status and the one line bpfrun must print on stderr.
 struct BadInvocation: CustomTestStringConvertible, Sendable {
     let arguments: [String]
@@ -63,6 +71,12 @@ struct BadInvocation: CustomTestStringConvertible, Sendable {
         BadInvocation(["asm", "examples/sum.s", "-o", "examples/sum.s"], 1,
                       "bpfrun: -o examples/sum.s would overwrite the input file"),
         BadInvocation(["conformance", "README.md"], 1, "bpfrun: README.md is not a folder"),
+        BadInvocation(["run", "examples/sum.s", "--checked", "--jit"], usage,
+                      "bpfrun: --checked runs unverified programs in the interpreter; the JIT compiles only verified programs"),
+        BadInvocation(["run", "examples/sum.s", "--repeat", "0"], usage, "bpfrun: --repeat takes a count of at least 1"),
+        BadInvocation(["bench", "--rounds", "0"], usage, "bpfrun: --rounds must be at least 1"),
+        BadInvocation(["bench", "--objects", "no-such-folder"], 1,
+                      "bpfrun: no-such-folder/fnv1a.o: cannot open it (No such file or directory); run `make -C progs`"),
     ]
 
     /// Invocations on the objects of progs/build.
@@ -202,6 +216,94 @@ struct CLITests {
             let count = line.hasSuffix(" ll") || line.contains(" ll ; ") ? 16 : 8
             let isBytes = bytes.wholeMatch(of: #/ {7}[0-9a-f]{2}( [0-9a-f]{2})*/#) != nil
             #expect(isBytes && bytes.split(separator: " ").count == count, "after '\(line)': '\(bytes)'")
+        }
+    }
+
+    @Test("run --jit gives what the interpreter gives; --repeat ends with the time per run")
+    func runJIT() throws {
+        let memory = ["--mem", "01 00 00 00 02 00 00 00 03 00 00 00"]
+        try TemporaryDirectory.with("bpfrun-jit") { directory in
+            let source = directory.file("sum3.s")
+            try "ldxw %r0, [%r1]\nldxw %r2, [%r1+4]\nadd %r0, %r2\nldxw %r2, [%r1+8]\nadd %r0, %r2\nexit\n"
+                .write(to: source, atomically: true, encoding: .utf8)
+            for engine in ["--interp", "--jit"] {
+                expectRunOutput(try CLI.run(["run", source.path, engine] + memory), lines: ["r0 = 6 (0x6)"])
+                let repeated = try CLI.run(["run", source.path, engine, "--repeat", "3"] + memory)
+                #expect(repeated.status == 0 && repeated.stderr.isEmpty, "stderr: \(repeated.stderr)")
+                let lines = repeated.stdout.split(separator: "\n").map(String.init)
+                #expect(lines.first == "r0 = 6 (0x6)")
+                #expect(lines.count == 3 && lines[2].wholeMatch(of: /ns\/run: [0-9]+\.[0-9]/) != nil, "\(lines)")
+            }
+        }
+    }
+
+    @Test("run --jit on objects: the same r0, printk output and map changes as the interpreter",
+          .enabled(if: !CLI.objects.isEmpty, "progs/build is empty; run `make -C progs`"))
+    func runObjectJIT() throws {
+        let packet = "02 00 00 00 00 02 02 00 00 00 00 01 08 00 45 00 00 20 00 00 00 00 40 11 00 00 c0 00 02 01 "
+            + "0a 00 00 01 30 39 2b cb 00 0c 00 00 73 74 61 74"
+        for engine in ["--interp", "--jit"] {
+            expectRunOutput(try CLI.run(["run", "progs/build/xdp_firewall.o", engine, "--mem", packet]), lines: [
+                "r0 = 1 (0x1)",
+                "maps changed:",
+                "  src_packets: key c0 00 02 01 → 01 00 00 00 00 00 00 00",
+            ])
+        }
+    }
+
+    @Test("run --jit on a hook program: host loads through a NULL argument read 0, tail calls reach verified siblings",
+          .enabled(if: !CLI.objects.isEmpty, "progs/build is empty; run `make -C progs`"))
+    func runHookProgramJIT() throws {
+        // req = NULL: req->method reads 0 (REQ_GET), so dispatch_request tail-calls check_get,
+        // verified for the same hook; `dispatched` and `gets` count one each.
+        let output = try CLI.run(["run", "progs/build/tail_call.o", "--prog", "dispatch_request", "--jit",
+                                  "--host-btf", "progs/build/host_hooks.o", "--ctx-args", "0,0"])
+        expectRunOutput(output, lines: [
+            "r0 = 0 (0x0, as int: 0)",
+            "maps changed:",
+            "  tail_cal.bss: key 00 00 00 00 → 01" + String(repeating: " 00", count: 15) + " 01" + String(repeating: " 00", count: 23),
+        ])
+    }
+
+    @Test("bench: every engine agrees with the native build, then one table row per program and the means",
+          .enabled(if: !CLI.objects.isEmpty, "progs/build is empty; run `make -C progs`"))
+    func bench() throws {
+        let output = try CLI.run(["bench", "--rounds", "1", "--filter", "histogram"])
+        #expect(output.status == 0, "stderr: \(output.stderr)")
+        let rows = output.stdout.split(separator: "\n").filter { $0.hasPrefix("|") }
+        #expect(rows.count == 4, "\(output.stdout)")
+        #expect(rows.first?.hasPrefix("| program | insns | native ns | JIT ns | trusted ns | checked ns |") == true)
+        #expect(rows.dropFirst(2).first?.hasPrefix("| histogram | ") == true)
+        #expect(rows.last?.hasPrefix("| geometric mean |") == true)
+    }
+
+    @Test("dump --jited: bpftool's layout (prototype, symbol, source lines, pc: instruction), bytes with --opcodes",
+          .enabled(if: !CLI.objects.isEmpty, "progs/build is empty; run `make -C progs`"))
+    func dumpJited() throws {
+        let output = try CLI.run(["dump", "progs/build/subprogs.o", "--jited", "--opcodes", "--host-btf", "progs/build/host_hooks.o"])
+        #expect(output.status == 0 && output.stderr.isEmpty, "stderr: \(output.stderr)")
+        let lines = output.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // The entry stub, then each function under its prototype and symbol, after an empty line.
+        #expect(lines.first == "classify_send__entry:")
+        for (prototype, symbol) in [("int classify_send(unsigned long long * ctx):", "bpf_prog_classify_send_classify_send:"),
+                                    ("int port_class(__u32 port):", "bpf_prog_classify_send_port_class:"),
+                                    ("__u32 mix32(__u32 h):", "bpf_prog_classify_send_mix32:")] {
+            let index = try #require(lines.firstIndex(of: prototype), "\(prototype) missing")
+            #expect(lines[index - 1] == "" && lines[index + 1] == symbol)
+        }
+        #expect(lines.contains("; __u32 cls = port_class(dport);"))
+        // Every instruction line is `pc:<tab>text` with hex pcs in order, followed by its bytes.
+        var previous = -1
+        for (index, line) in lines.enumerated() {
+            guard let match = line.wholeMatch(of: /( *)([0-9a-f]+):\t(.+)/) else { continue }
+            let pc = try #require(Int(match.output.2, radix: 16))
+            #expect(pc > previous && match.output.1.count + match.output.2.count >= 4, "\(line)")
+            previous = pc
+            #expect(lines[index + 1].wholeMatch(of: /\t([0-9a-f]{2} )+/) != nil, "after '\(line)': '\(lines[index + 1])'")
+        }
+        #expect(previous > 0)
+        if MachineCode.llvmObjdump {
+            #expect(lines[1] == "   0:\tpushq\t%r12")
         }
     }
 

@@ -45,8 +45,9 @@ func pointer(_ address: UInt64) -> UnsafeMutableRawPointer {
 }
 
 /// Resolves a tail call: given the program-array map pointer (r2) and the index (r3), the code
-/// of the program to continue with, or nil when the slot is empty or out of range.
-typealias TailCallResolver = (_ map: UInt64, _ index: UInt64) -> InterpreterCode?
+/// of the program to continue with, or nil when the slot is empty or out of range (or, for an
+/// `unchecked` run, holds a program not proven safe for the run's context).
+typealias TailCallResolver = (_ map: UInt64, _ index: UInt64, _ unchecked: Bool) -> InterpreterCode?
 
 /// Everything one run of the loop needs that does not change during it.
 struct RunState {
@@ -91,9 +92,9 @@ struct Cursor {
 }
 
 /// The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT).
-let maximumTailCalls = 33
+package let maximumTailCalls = 33
 /// The most turns one `bpf_loop` may make (the kernel's BPF_MAX_LOOPS).
-let maximumLoopTurns: UInt64 = 1 << 23
+package let maximumLoopTurns: UInt64 = 1 << 23
 
 /// The interpreter loop: registers in an unsafe buffer, all other state in locals. Each turn runs
 /// `step` twice, so the switch, and with it the indirect jump that dispatches an instruction,
@@ -622,7 +623,7 @@ func callHelper<C: ExecutionChecks>(_ id: UInt64, _ state: RunState, _ cursor: i
     let regs = state.registers
     let index = cursor.code.distance(to: cursor.pc) &- 1
     if id == state.tailCallHelperID {  // bpf_tail_call(ctx, prog_array, index)
-        if cursor.depth == 0, cursor.tailCalls < maximumTailCalls, let target = state.tailCall?(regs[2], regs[3]) {
+        if cursor.depth == 0, cursor.tailCalls < maximumTailCalls, let target = state.tailCall?(regs[2], regs[3], !C.enabled) {
             // The frame is reused; the new program starts with only r1 (the context) and r10.
             if C.enabled {
                 let sandbox = state.sandbox

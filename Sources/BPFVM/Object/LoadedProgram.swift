@@ -15,6 +15,18 @@ public final class LoadedProgram: @unchecked Sendable {
 
     public var name: String { linked.metadata.name }
 
+    /// The contexts the verifier proved this program safe for (the verifier records them).
+    package let proofs: Proofs
+
+    /// The context of the program's object (what its helpers see), for other execution engines.
+    package var executionContext: ExecutionContext { object.context }
+
+    /// The program arrays of the program's object: where its tail calls may go.
+    package var programArrays: [Map] { object.maps.filter { $0.definition.type == .programArray } }
+
+    /// The programs of the program's object that are loaded (the targets its tail calls may reach).
+    package var siblings: [LoadedProgram] { object.programs }
+
     /// `constants` gives the provenance of each `lddw` of a map or global variable in `bound`.
     init(linked: Program, kind: ProgramKind, bound: Program, maps: [Map], helpers: HelperTable,
          constants: [Int: Provenance], object: LoadedObject) throws(LoadError)
@@ -26,14 +38,19 @@ public final class LoadedProgram: @unchecked Sendable {
         self.object = object
         var interpreter = try Interpreter(program: bound, helpers: helpers, maps: object.mapLayouts,
                                           constants: constants)
-        // Tail calls go only through this object's program arrays, to programs of this object.
+        // Tail calls go only through this object's program arrays, to programs of this object;
+        // an unchecked run goes only to programs proven safe for every context this one was
+        // (a program array may hold any program of the object, verified or not).
         let programArrays = Dictionary(
             object.maps.filter { $0.definition.type == .programArray }
                 .map { (UInt64(UInt(bitPattern: $0.opaquePointer)), $0) },
             uniquingKeysWith: { first, _ in first })
-        interpreter.tailCallResolver = { [unowned object] pointer, index in
+        let proofs = Proofs()
+        self.proofs = proofs
+        interpreter.tailCallResolver = { [unowned object] pointer, index, unchecked in
             guard let map = programArrays[pointer], index < UInt64(map.definition.maxEntries),
-                  let target = map.program(at: Int(index)) as? LoadedProgram, target.object === object
+                  let target = map.program(at: Int(index)) as? LoadedProgram, target.object === object,
+                  !unchecked || target.proofs.cover(everyContextOf: proofs)
             else { return nil }
             return target.interpreter.code
         }
@@ -68,11 +85,23 @@ public final class LoadedProgram: @unchecked Sendable {
 
     /// `testRun` in checked mode or unchecked (only for verified programs).
     package func testRun(input: [UInt8], checked: Bool) throws(TestRunError) -> (result: UInt64, output: [UInt8]) {
+        try testRun(input: input) { (arguments, regions) throws(ExecutionError) in
+            try run(arguments: arguments, regions: regions, checked: checked)
+        }
+    }
+
+    /// `testRun` by another execution engine: `engine` runs the program with r1-r5 = its
+    /// arguments over the memory regions given (as `run(arguments:regions:)`), returning r0.
+    package func testRun(input: [UInt8],
+                         engine: (_ arguments: [UInt64], _ regions: [MemoryRegion]) throws(ExecutionError) -> UInt64)
+        throws(TestRunError) -> (result: UInt64, output: [UInt8])
+    {
         guard kind == .testRun(type: "xdp") else {
             var memory = input
             let result = memory.withUnsafeMutableBytes { buffer in
                 Result { () throws(ExecutionError) -> UInt64 in
-                    try run(memory: buffer.count == 0 ? nil : buffer, checked: checked)
+                    let region = buffer.count == 0 ? nil : buffer
+                    return try engine(Interpreter.memoryArguments(region), region.map { [MemoryRegion($0)] } ?? [])
                 }
             }
             switch result {
@@ -88,8 +117,8 @@ public final class LoadedProgram: @unchecked Sendable {
         context[12] = 1
         let result = context.withUnsafeMutableBytes { buffer in
             Result { () throws(ExecutionError) -> UInt64 in
-                try run(arguments: [UInt64(UInt(bitPattern: buffer.baseAddress)), UInt64(buffer.count)],
-                        regions: [MemoryRegion(buffer), MemoryRegion(packet.bytes)], checked: checked)
+                try engine([UInt64(UInt(bitPattern: buffer.baseAddress)), UInt64(buffer.count)],
+                           [MemoryRegion(buffer), MemoryRegion(packet.bytes)])
             }
         }
         switch result {
@@ -121,6 +150,8 @@ public enum TestRunError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A hook argument slot holds a value its type cannot have (an int not sign-extended, a
     /// return value outside the range the program was verified for).
     case invalidArgument(slot: Int, value: UInt64)
+    /// The engine cannot check that the context is what the program was verified for.
+    case uncheckedContext(String)
 
     public var description: String {
         switch self {
@@ -130,6 +161,8 @@ public enum TestRunError: Error, Hashable, Sendable, CustomStringConvertible {
             "argument slot \(slot) holds 0x\(String(value, radix: 16)), which its type cannot hold"
         case .contextTooSmall(let given, let verified):
             "the context is \(given) bytes, but the program was verified for \(verified)"
+        case .uncheckedContext(let why):
+            "cannot run unchecked: \(why)"
         }
     }
 }

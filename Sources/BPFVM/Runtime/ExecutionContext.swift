@@ -52,7 +52,7 @@ public struct RunContext {
     /// the host's, those below the runtime's (for the user stacks `get_stackid` records).
     let stackBoundary: UInt64
 
-    init(shared: ExecutionContext?, stackBoundary: UInt64 = 0) {
+    package init(shared: ExecutionContext?, stackBoundary: UInt64 = 0) {
         self.shared = shared.map { Unmanaged.passUnretained($0) }
         self.stackBoundary = stackBoundary
     }

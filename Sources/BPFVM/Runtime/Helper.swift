@@ -179,7 +179,7 @@ public struct HelperTable: Sendable {
     }
 
     /// The id of the helper performing `operation`, or `UInt64.max` for none.
-    func id(of operation: EngineOperation) -> UInt64 {
+    package func id(of operation: EngineOperation) -> UInt64 {
         helpers.values.first { $0.operation == operation }.map { UInt64($0.id) } ?? .max
     }
 

@@ -47,6 +47,9 @@ struct ProgramStructure {
                 throw VerifierError(.unresolvedLoadImmediate, at: index)
             case .alu(let op, _, _, .immediate(0)) where op == .div || op == .sdiv || op == .mod || op == .smod:
                 throw VerifierError(.divisionByZero, at: index)
+            case .alu(let op, let width, _, .immediate(let count))
+                where (op == .lsh || op == .rsh || op == .arsh) && (count < 0 || count >= (width == .bits64 ? 64 : 32)):
+                throw VerifierError(.invalidShift(count), at: index)
             case .call(.helper(let id)):
                 guard environment.helpers[id] != nil || program.metadata.poisonReason(at: index) != nil else {
                     throw VerifierError(.unknownHelper(id), at: index)

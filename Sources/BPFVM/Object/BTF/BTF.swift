@@ -16,6 +16,8 @@ public struct BTF: Sendable {
     let records: BTFRecords
     /// The first type of each name, built when a lookup by name first needs it.
     private let nameIndex: BTFNameIndex
+    /// The same for this parsed BTF and its copies, different for every other parse.
+    package var identity: ObjectIdentifier { ObjectIdentifier(nameIndex) }
 
     var strings: BTFStringTable { records.strings }
 

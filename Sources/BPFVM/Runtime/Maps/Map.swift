@@ -175,6 +175,15 @@ public final class Map: @unchecked Sendable {
         return nil
     }
 
+    /// Where the values of a plain array map lie (one copy: `count` slots of `stride` bytes
+    /// from `base`, which never move), for an engine that compiles this map's lookups inline;
+    /// nil for every other map type (per-thread arrays included).
+    package var arrayValues: (base: UnsafeMutableRawPointer, stride: Int, count: Int)? {
+        guard definition.type == .array, let storage = arrayStorage?.takeUnretainedValue(), !storage.isPerThread
+        else { return nil }
+        return (storage.values, storage.stride, storage.maxEntries)
+    }
+
     /// `map_lookup_percpu_elem`: the value of `key` in thread slot `threadSlot` of a per-thread
     /// map (slot 0 of other arrays and hash maps), or nil.
     public func lookup(key: UnsafeRawPointer, threadSlot: Int) -> UnsafeMutableRawPointer? {
