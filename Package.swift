@@ -9,6 +9,9 @@ let package = Package(
         .library(name: "Verifier", targets: ["Verifier"]),
         .library(name: "JIT", targets: ["JIT"]),
         .library(name: "Conformance", targets: ["Conformance"]),
+        .library(name: "Attach", targets: ["Attach"]),
+        .library(name: "CHostHooks", targets: ["CHostHooks"]),
+        .library(name: "CAttach", targets: ["CAttach"]),
         .library(name: "BenchmarkWorkloads", targets: ["BenchmarkWorkloads"]),
         .executable(name: "bpfrun", targets: ["bpfrun"]),
     ],
@@ -31,6 +34,17 @@ let package = Package(
         // The signal handler that makes the JIT's fault-safe loads read 0 (exception tables).
         .target(name: "CJITSupport"),
         .target(name: "Conformance", dependencies: ["BPFVM", "Verifier", "JIT"]),
+        // Attaches verified programs to the host's hooks through generated trampolines.
+        .target(
+            name: "Attach",
+            dependencies: ["BPFVM", "Verifier", "JIT", "CAttach", .product(name: "Atomics", package: "swift-atomics")]
+        ),
+        // The hook-declaring macros and what the attach layer does below Swift: per-thread state
+        // that generated code reaches through fs:, membarrier, writing code words.
+        .target(name: "CAttach"),
+        // The eight hooks of progs/include/hooks.h as entry-patchable functions (clang's
+        // patchable_function_entry), for the tests and bpfrun.
+        .target(name: "CHostHooks", dependencies: ["CAttach"]),
         // libbpf (libbpf-dev), for the C-syntax BTF dump.
         .systemLibrary(
             name: "CLibBPF",
@@ -73,11 +87,17 @@ let package = Package(
         .testTarget(name: "BPFVMTests", dependencies: ["BPFVM", "TestSupport"]),
         // The x86-64 assembler against llvm-mc, and JIT-compiled programs against the interpreter.
         .testTarget(name: "JITTests", dependencies: ["JIT", "BPFVM", "Verifier", "TestSupport"], exclude: ["Programs"]),
-        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "BPFVM"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "BPFVM", "Verifier"]),
         // Programs/ holds the C sources the BTF tests of BPFVMTests and BTFDumpTests compile.
         .testTarget(name: "BTFDumpTests", dependencies: ["BTFDump", "BPFVM", "TestSupport"], exclude: ["Programs"]),
         // Loads, links and runs the objects of progs/ (built by `make -C progs`).
         .testTarget(name: "ObjectTests", dependencies: ["BPFVM", "JIT"]),
+        // Hooks of a test host (C hooks, a Swift static-call hook, sites that cannot be patched).
+        .target(name: "AttachTestHost", dependencies: ["CAttach"], path: "Tests/AttachTestHost"),
+        // The attach layer: every rule of the trampoline, refusals, patching under load.
+        .testTarget(name: "AttachTests",
+                    dependencies: ["Attach", "CHostHooks", "AttachTestHost", "BPFVM", "Verifier", "TestSupport"],
+                    exclude: ["Programs"]),
         // The verifier: its scalar domain against concrete semantics, and its corpus of programs
         // with verdicts: Cases/*.cases (assembly) and Programs/*.c (compiled at test time).
         .testTarget(name: "VerifierTests", dependencies: ["Verifier", "BPFVM", "TestSupport"],

@@ -1,6 +1,5 @@
 import BPFVM
 import JIT
-import Verifier
 
 extension ConformanceRunner {
     /// Why a test failed, as a typed value: what `run(_:)` reports as text, for callers that must
@@ -60,8 +59,6 @@ extension ConformanceRunner {
         case modesDisagree(first: Mode, firstValue: UInt64, other: Mode, otherValue: UInt64)
         /// The runner was given no mode to run.
         case noMode
-        /// Trusted mode runs only verified programs, and the verifier rejected this one.
-        case rejectedByVerifier(VerifierError)
         /// The JIT could not compile the program.
         case cannotCompile(JITError)
 
@@ -77,8 +74,6 @@ extension ConformanceRunner {
                 "\(first.rawValue) mode returned 0x\(hex(firstValue)) but \(other.rawValue) mode returned 0x\(hex(otherValue))"
             case .noMode:
                 "no execution mode selected"
-            case .rejectedByVerifier(let error):
-                "the verifier rejects it, so it cannot run trusted: \(error)"
             case .cannotCompile(let error):
                 "the JIT cannot compile it: \(error)"
             }

@@ -7,9 +7,11 @@ import Verifier
 ///
 /// A test passes only when every mode run agrees with its expectation. Trusted mode and the JIT
 /// run only after checked mode has run the same input to completion without a trap, so an
-/// unsafe test program can never corrupt the runner. Trusted mode runs only verified programs;
-/// the JIT compiles what the verifier accepts through the public API, and what it rejects
-/// through the package-level entry (the suite tests instruction semantics, not safety).
+/// unsafe test program can never corrupt the runner. The suite tests instruction semantics, not
+/// safety, and a few of its programs are ones the verifier refuses (shifts by immediate counts
+/// past the width, which the kernel refuses too): behind that gate, trusted mode runs them through
+/// the package-level entry, and the JIT compiles them through its own; what the verifier accepts
+/// goes through the public API.
 public struct ConformanceRunner: Sendable {
     /// The helpers a conformance program may call: id 5 is the suite's unwind helper, which
     /// returns its first argument and stops the program when that is 0.
@@ -99,12 +101,7 @@ public struct ConformanceRunner: Sendable {
             case .checked:
                 break
             case .trusted:
-                // Trusted mode runs only what the verifier proved safe.
-                do throws(VerifierError) {
-                    _ = try Verifier().verify(program, in: environment)
-                } catch {
-                    return .failure(.rejectedByVerifier(error))
-                }
+                break
             case .jit:
                 do throws(JITError) {
                     if let verified = try? Verifier().verify(program, in: environment) {

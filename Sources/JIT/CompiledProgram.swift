@@ -42,11 +42,14 @@ public final class CompiledProgram: @unchecked Sendable {
     let executionContext: ExecutionContext?
     /// The environment the program was verified in (nil: not verified).
     let environment: VerificationEnvironment?
+    /// Whether the code may unwind to its entry stub (which must then be how it is entered).
+    let canUnwind: Bool
 
     init(program: Program, memory: ExecutableMemory, entryOffset: Int, endOffset: Int, dataOffset: Int,
          instructionOffsets: [Int?], functionOffsets: [(instruction: Int, offset: Int)], tailCalls: TailCallTable?, loaded: LoadedProgram?, executionContext: ExecutionContext?,
-         environment: VerificationEnvironment?)
+         environment: VerificationEnvironment?, canUnwind: Bool)
     {
+        self.canUnwind = canUnwind
         self.executionContext = executionContext
         self.program = program
         self.memory = memory
@@ -59,6 +62,33 @@ public final class CompiledProgram: @unchecked Sendable {
         self.loaded = loaded
         self.environment = environment
         self.entry = unsafeBitCast(memory.base + entryOffset, to: Entry.self)
+    }
+
+    /// For the attach layer's trampolines, which call `address` with r1 in rdi and a run block of
+    /// their own in r9: the block's initial contents (as 8-byte words, the stack boundary 0), the
+    /// byte offset of the stack boundary in it, and whether the code reads it at all (it does
+    /// only through helper calls and `callx`).
+    package var runBlockTemplate: (words: [UInt64], stackBoundaryOffset: Int, isUsed: Bool) {
+        let source = tailCalls.map { UnsafeRawPointer(Unmanaged.passUnretained($0).toOpaque()) }
+        let run = JITRun(context: executionContext, tailCallSource: source, stackBoundary: 0)
+        let words = withUnsafeBytes(of: run) { bytes in
+            (0..<MemoryLayout<JITRun>.size / 8).map { bytes.load(fromByteOffset: $0 * 8, as: UInt64.self) }
+        }
+        let used = program.operations.contains { _, operation in
+            switch operation {
+            case .call(.helper), .call(.register): true
+            default: false
+            }
+        }
+        return (words, MemoryLayout<JITRun>.offset(of: \JITRun.context)! + RunContext.stackBoundaryOffset, used)
+    }
+
+    /// Where a caller that keeps r12 pointing at a run block of its own (the attach layer's
+    /// trampolines) may call the code: the entry function itself when the code never unwinds
+    /// to its entry stub (no trap, no tail call, no unwind helper), else the entry stub (which
+    /// takes the run block in r9).
+    package var attachEntry: (address: UInt64, throughStub: Bool) {
+        canUnwind ? (UInt64(address), true) : (entryFunctionAddress, false)
     }
 
     /// The address of the entry function (where a tail call enters the program).

@@ -8,6 +8,9 @@ import Verifier
 /// no check at all, so it relies on everything the verifier proved.
 public struct JITCompiler: Sendable {
     public var options: JITOptions
+    /// Addresses the code must also lie within ±2 GiB of, besides those it calls (the attach
+    /// layer's trampolines call the code with `call rel32` from near the host's hooks).
+    package var nearAddresses: [UInt64] = []
 
     public init(options: JITOptions = JITOptions()) {
         self.options = options
@@ -133,7 +136,7 @@ public struct JITCompiler: Sendable {
         }
         let memory: ExecutableMemory
         do {
-            memory = try ExecutableMemory(size: layout.size, near: Array(callTargets), faults: faults) {
+            memory = try ExecutableMemory(size: layout.size, near: Array(callTargets) + nearAddresses, faults: faults) {
                 pointer, base in try assembler.encode(layout, into: pointer, base: base)
             }
         } catch {
@@ -158,7 +161,7 @@ public struct JITCompiler: Sendable {
                 program: unit.program, memory: memory, entryOffset: layout.offset(of: compiler.entryPosition), endOffset: end,
                 dataOffset: compiler.dataPosition.map(layout.offset(of:)) ?? end, instructionOffsets: offsets,
                 functionOffsets: functions, tailCalls: unit.tailCalls, loaded: unit.loaded,
-                executionContext: unit.loaded?.executionContext, environment: unit.environment))
+                executionContext: unit.loaded?.executionContext, environment: unit.environment, canUnwind: compiler.canUnwind))
         }
         return programs
     }

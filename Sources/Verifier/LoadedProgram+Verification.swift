@@ -32,7 +32,16 @@ extension LoadedProgram {
     public func verify(contextSize: Int = 256, hostBTF: BTF? = nil, options: VerifierOptions = VerifierOptions())
         throws(VerifierError) -> VerifiedProgram
     {
-        let environment = try verificationEnvironment(contextSize: contextSize, hostBTF: hostBTF)
+        try verify(contextSize: contextSize, hostBTF: hostBTF, overrideRange: nil, options: options)
+    }
+
+    /// `verify` for a hook whose return value programs may override only within `overrideRange`
+    /// (what `lsm` and `fmod_ret` programs must then return).
+    package func verify(contextSize: Int = 256, hostBTF: BTF?, overrideRange: ClosedRange<Int64>?,
+                        options: VerifierOptions = VerifierOptions()) throws(VerifierError) -> VerifiedProgram
+    {
+        var environment = try verificationEnvironment(contextSize: contextSize, hostBTF: hostBTF)
+        environment.overrideRange = overrideRange
         var verified = try Verifier(options: options).verify(linked, in: environment)
         verified.loaded = self
         // The interpreter makes host-structure loads fault-safe only in checked mode, so a

@@ -27,13 +27,10 @@ enum CompatSuite {
     ]
 
     /// The runnable programs the verifier refuses, with its message (a part of it): the ones that
-    /// reach a poisoned instruction on purpose, and one whose proof needs precision tracking.
+    /// reach a poisoned instruction on purpose.
     static let verifierRefusals: [String: String] = [
         "guarded_fields/read_missing": "invalid func unknown#195896080: the loader poisoned this call: CO-RE relocation",
         "ksym_guard/call_unguarded": "invalid func unknown#2000000003: the loader poisoned this call: weak kfunc",
-        // Its loop over 64 CPUs forks on every copy it reads; the kernel prunes those paths because it
-        // tracks which scalars must be precise, which this verifier does not yet (issue 8).
-        "percpu_counters/summarise": "BPF program is too large",
     ]
 
     static func url(_ name: String) -> URL { directory.appendingPathComponent(name + ".o") }

@@ -1,5 +1,6 @@
 import BPFVM
 import Testing
+import TestSupport
 @testable import Verifier
 
 /// The scalar domain against the interpreter's own semantics: for abstract values built from
@@ -7,16 +8,13 @@ import Testing
 /// branch condition) must be a member of the abstract result. A transfer function that loses a
 /// member makes the verifier unsound, and fails here with the operands that show it.
 @Suite struct ScalarSoundnessTests {
-    /// A small deterministic generator (splitmix64), so that failures reproduce.
+    /// A deterministic generator of abstract values and their members, so that failures reproduce.
     struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
+        private var random: SplitMix64
+
+        init(state: UInt64) { random = SplitMix64(seed: state) }
+
+        mutating func next() -> UInt64 { random.next() }
 
         /// A value biased toward the edges where bounds go wrong (0, ±1, sign boundaries).
         mutating func interesting() -> UInt64 {

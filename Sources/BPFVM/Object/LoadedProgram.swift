@@ -15,6 +15,10 @@ public final class LoadedProgram: @unchecked Sendable {
 
     public var name: String { linked.metadata.name }
 
+    /// The object the program belongs to (which it does not keep alive: whoever keeps the
+    /// program running, as the attach layer does, must).
+    package var loadedObject: LoadedObject { object }
+
     /// The contexts the verifier proved this program safe for (the verifier records them).
     package let proofs: Proofs
 

@@ -52,6 +52,9 @@ public struct RunContext {
     /// the host's, those below the runtime's (for the user stacks `get_stackid` records).
     let stackBoundary: UInt64
 
+    /// The byte offset of `stackBoundary` (code that builds a run's context in place sets it).
+    package static var stackBoundaryOffset: Int { MemoryLayout<RunContext>.offset(of: \RunContext.stackBoundary)! }
+
     package init(shared: ExecutionContext?, stackBoundary: UInt64 = 0) {
         self.shared = shared.map { Unmanaged.passUnretained($0) }
         self.stackBoundary = stackBoundary

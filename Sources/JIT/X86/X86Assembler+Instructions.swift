@@ -315,4 +315,34 @@ extension X86Assembler {
     package mutating func jmp(_ register: X86Register) {
         instruction(0xff, size: .dword, reg: 4, .register(register))
     }
+
+    /// `jmp rel32` to an absolute address, which must lie within 2 GiB of the code.
+    package mutating func jmp(absolute address: UInt64) {
+        byte(0xe9)
+        relative32(toAbsolute: address)
+    }
+
+    /// `jmp rel32` to `label`, always in its 5-byte form (for jumps that are patched later).
+    package mutating func jmpRel32(_ label: Label) {
+        byte(0xe9)
+        relative32(to: label)
+    }
+
+    /// `mov dst, fs:[0]`: the thread pointer (the TCB's self pointer on x86-64 Linux), from which
+    /// initial-exec thread-local variables lie at fixed offsets.
+    package mutating func loadThreadPointer(_ dst: X86Register) {
+        byte(0x64)
+        byte(dst.isExtended ? 0x4c : 0x48)
+        byte(0x8b)
+        // ModRM with a SIB byte, SIB "no base, no index": a bare disp32 (0).
+        byte(0x04 | dst.low3 << 3)
+        byte(0x25)
+        int32(0)
+    }
+
+    /// `rdtsc`: the time-stamp counter into edx:eax.
+    package mutating func rdtsc() {
+        byte(0x0f)
+        byte(0x31)
+    }
 }

@@ -24,6 +24,8 @@ extension Analyzer {
 
         if left.isScalar && right.isScalar {
             if let decided = Scalar.evaluate(condition, width: width, left.scalar, right.scalar) {
+                // Only one edge is followed: that depends on both numbers.
+                markOperandsPrecise(dst, source, in: state)
                 state.pc = decided ? target : next
                 return true
             }
@@ -40,6 +42,8 @@ extension Analyzer {
             return follow(taken: yes == nil ? nil : taken, notTaken: no == nil ? nil : notTaken, &state, forks: &forks)
         }
 
+        // A pointer compared with a number: whether it is a NULL check depends on the number.
+        if left.isScalar != right.isScalar { markOperandsPrecise(dst, source, in: state) }
         // A NULL check of a maybe-NULL pointer refines every copy of it.
         if let (pointer, _) = nullCheck(left, right), condition == .eq || condition == .ne, width == .bits64 {
             let (isNull, isNotNull) = condition == .eq ? (taken, notTaken) : (notTaken, taken)
@@ -157,6 +161,7 @@ extension Analyzer {
         case .register(let register):
             // callx: the register must hold one known helper id.
             let value = try read(register, state, at: pc)
+            markPrecise(register, in: state)
             guard value.isScalar, let id = value.scalar.constantValue, id <= UInt64(HelperTable.maximumID),
                   environment.helpers[Int32(id)] != nil
             else {
@@ -191,7 +196,9 @@ extension Analyzer {
             try checkReleased(state, acquiredFrom: 0, at: pc)
             guard result.isScalar else { throw VerifierError(.pointerLeak(register: 0, into: "as return value"), at: pc) }
             if let range = environment.returnRange {
-                try checkReturn(result.scalar, in: range, thirtyTwoBit: environment.kind.isLSM, callback: false, at: pc)
+                markPrecise(.r0, in: state)
+                try checkReturn(result.scalar, in: range, thirtyTwoBit: environment.checksReturnOn32Bits, callback: false,
+                                at: pc)
             }
             return false
         }
@@ -200,6 +207,8 @@ extension Analyzer {
             throw VerifierError(.invalidStore("cannot return stack pointer to the caller"), at: pc)
         }
         if state.current.callback != nil { try checkReleased(state, acquiredFrom: depth, at: pc) }
+        // A callback's r0 is checked against the helper's range.
+        if state.current.callback != nil { markPrecise(.r0, in: state) }
         let callee = state.frames.removeLast()
         if let callback = callee.callback {
             try checkReturn(result.scalar, in: callback.returnRange, thirtyTwoBit: false, callback: true, at: pc)

@@ -47,11 +47,13 @@ extension Analyzer {
                 memory = (register, value, argument == .writableMemory)
             case .size(let allowsZero):
                 guard value.isScalar else { throw expect("scalar") }
+                markPrecise(Register(rawValue: UInt8(register))!, in: state)
                 let bounds = value.scalar.b64
                 if bounds.smin < 0 { throw VerifierError(.negativeMinimum(register: register), at: pc) }
                 if bounds.umax >= UInt64(Self.maximumOffset) { throw VerifierError(.unboundedAccess(register: register), at: pc) }
                 if !allowsZero && bounds.umin == 0 { throw VerifierError(.invalidZeroSize(register: register), at: pc) }
                 guard let (memoryRegister, memoryValue, writes) = memory else { throw expect("mem") }
+                if memoryValue.isScalar { markPrecise(Register(rawValue: UInt8(memoryRegister))!, in: state) }
                 if bounds.umax > 0 || !memoryValue.isZero {
                     try checkMemoryArgument(register: memoryRegister, memoryValue, size: Int(bounds.umax), writes: writes,
                                             &state, at: pc)
@@ -90,6 +92,7 @@ extension Analyzer {
             break
         }
 
+        if case .ringBufferMemoryOrNull = helper.returns { markPrecise(.r2, in: state) }
         if case .ringBufferMemoryOrNull = helper.returns, state[2].scalar.constantValue == nil || !state[2].isScalar {
             throw VerifierError(.sizeNotConstant(register: 2), at: pc)
         }
@@ -100,6 +103,7 @@ extension Analyzer {
         // Only a plain lookup finds every in-range key of an array (`map_lookup_percpu_elem` is
         // NULL for a CPU that does not exist).
         let present = helper.name == "map_lookup_elem" && map.map { isPresent(key, in: $0, state) } ?? false
+        if present, let key { markKeyPrecise(key, size: maps[map!].keySize, state) }
         setResult(of: helper, map: map, present: present, &state, at: pc)
         state.pc = pc + 1
         return true
@@ -134,6 +138,17 @@ extension Analyzer {
         guard let loaded = try? access(key, register: 2, offset: 0, size: definition.keySize, .read, &copy, at: state.pc),
               let constant = loaded.scalar.constantValue, loaded.isScalar else { return false }
         return constant < UInt64(definition.maxEntries)
+    }
+
+    /// A constant key found a present element: the stack bytes that hold it must hold it in
+    /// every state this one is pruned against.
+    private func markKeyPrecise(_ key: Value, size: Int, _ state: AbstractState) {
+        guard case .stack(let frame)? = key.pointerKind, let variable = key.scalar.constantValue else { return }
+        let start = key.offset + Int64(bitPattern: variable) + Int64(Interpreter.stackFrameSize)
+        guard start >= 0, start + Int64(size) <= Int64(Interpreter.stackFrameSize) else { return }
+        var mask = PrecisionMask()
+        for byte in Int(start)..<(Int(start) + size) { mask.slots[frame] |= 1 << UInt64(byte / 8) }
+        markPrecise(mask)
     }
 
     /// r0 as the helper's return type says (a map value that cannot be missing is not NULL),
@@ -209,7 +224,7 @@ extension Analyzer {
             } else {
                 for byte in first..<last {
                     let slot = state.frames[frame].stack[byte / 8]
-                    guard slot.spilled != nil || slot.kind(at: byte % 8) != .invalid else {
+                    guard slot.kind(at: byte % 8) != .invalid else {
                         throw VerifierError(.uninitializedStackRead(register: register, offset: low,
                                                                     byte: byte - first, size: size), at: pc)
                     }

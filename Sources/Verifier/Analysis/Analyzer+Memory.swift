@@ -171,6 +171,7 @@ extension Analyzer {
     {
         let slotIndex = start / 8, byte = start % 8
         let slot = state.frames[frame].stack[slotIndex]
+        stackAddress = StackAddress(frame: frame, slot: slotIndex, byte: byte)
         switch kind {
         case .write(let value, let immediate):
             if size == 8 && (value.isScalar || !immediate) {
@@ -179,7 +180,12 @@ extension Analyzer {
                 guard value.isScalar else {
                     throw VerifierError(.invalidStore("invalid size of register spill"), at: pc)
                 }
-                state.frames[frame].stack[slotIndex].write(value.isZero ? .zero : .misc, from: byte, count: size)
+                if byte == 0 {
+                    // A number stored at the slot's start keeps its bounds (a sub-register spill).
+                    state.frames[frame].stack[slotIndex].spill(value.scalar, size: size)
+                } else {
+                    state.frames[frame].stack[slotIndex].write(value.isZero ? .zero : .misc, from: byte, count: size)
+                }
             }
             return .uninitialized
         case .atomic:
@@ -189,13 +195,16 @@ extension Analyzer {
             state.frames[frame].stack[slotIndex].write(.misc, from: byte, count: size)
             return .uninitialized
         case .read:
-            if let spilled = slot.spilled {
-                if size == 8 { return spilled }
+            let spillSize = slot.spillSize
+            if let spilled = slot.spilled, byte < spillSize {
+                if size == 8 && spillSize == 8 { return spilled }
                 guard spilled.isScalar else { throw VerifierError(.invalidRegisterFill, at: pc) }
-                if let constant = spilled.scalar.constantValue {
-                    return .scalar(Scalar.constant(constant >> UInt64(8 * byte)).truncated(toBytes: size))
+                if byte + size <= spillSize {
+                    if let constant = spilled.scalar.constantValue {
+                        return .scalar(Scalar.constant(constant >> UInt64(8 * byte)).truncated(toBytes: size))
+                    }
+                    if byte == 0 { return .scalar(spilled.scalar.truncated(toBytes: size)) }
                 }
-                return .scalar(byte == 0 ? spilled.scalar.truncated(toBytes: size) : .unsigned(bytes: size))
             }
             if slot.isZero(from: byte, count: size) { return .constant(0) }
             return .scalar(.unsigned(bytes: size))

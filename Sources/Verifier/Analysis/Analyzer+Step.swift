@@ -17,6 +17,8 @@ extension Analyzer {
                 right = .constant(width == .bits64 ? UInt64(bitPattern: Int64(imm)) : UInt64(UInt32(bitPattern: imm)))
             }
             let left = op == .mov ? Value.uninitialized : try read(dst, state, at: pc)
+            // Pointer arithmetic: where the pointer lands depends on the number's value.
+            if op != .mov && left.isScalar != right.isScalar { markOperandsPrecise(dst, source, in: state) }
             state[Int(dst.rawValue)] = try arithmetic(op, width, dst: Int(dst.rawValue), left, right, &state, at: pc)
             state.pc = next
 
@@ -85,6 +87,9 @@ extension Analyzer {
             let stored = try read(src, state, at: pc)
             _ = try access(base, register: Int(dst.rawValue), offset: Int64(offset), size: size.byteCount,
                            .write(stored, immediate: false), &state, at: pc)
+            // A zero stored as plain bytes makes them zero bytes, which pruning tells from other
+            // bytes: that depends on the number (a spill keeps the number itself).
+            if stored.isZero, let address = stackAddress, address.byte != 0 { markPrecise(src, in: state) }
             state.pc = next
 
         case let .atomic(op, fetch, size, dst, src, offset):

@@ -17,8 +17,6 @@ struct ProgramStructure {
     let prunePoints: [Bool]
     /// Registers (bit n = rN) that may be read before being written, from each instruction on.
     let liveIn: [UInt16]
-    /// Which live values' exact numbers may matter before each instruction (for pruning).
-    let precision: Precision
 
     init(_ program: Program, environment: VerificationEnvironment) throws(VerifierError) {
         let count = program.instructions.count
@@ -116,8 +114,6 @@ struct ProgramStructure {
         }
         self.prunePoints = prunePoints
         self.liveIn = Self.liveness(operations, environment: environment)
-        self.precision = Precision(operations, functionOfSlot: functionOfSlot,
-                                   checksReturnValue: environment.returnRange != nil)
     }
 
     /// Where control may go after `operation` at `index`, within its function.

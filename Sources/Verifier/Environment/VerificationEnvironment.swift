@@ -15,6 +15,10 @@ public struct VerificationEnvironment: Sendable {
     /// constant string argument (a format, `strncmp`'s second string) must lie in one, NUL-terminated, as
     /// the kernel reads such maps at verification.
     public var frozenValues: [Int: [UInt8]]
+    /// The range a hook that programs may override allows its return value to take (the
+    /// attach layer's descriptor): an `lsm` or `fmod_ret` program must return inside it (nil:
+    /// the kind's own range, [-4095, 0] for `lsm`, anything for `fmod_ret`).
+    package var overrideRange: ClosedRange<Int64>?
 
     /// `helpers` defaults to the standard helpers available to `kind`.
     public init(kind: ProgramKind = .testRun(type: "socket"), context: ContextLayout = .memory(size: 64),
@@ -32,8 +36,20 @@ public struct VerificationEnvironment: Sendable {
         switch kind {
         case .fentry, .fexit: 0...0
         case .lsm:
-            if case .hookArguments(let hook) = context, hook.returnsVoid { nil } else { -4095...0 }
-        case .fmodReturn, .testRun: nil
+            if case .hookArguments(let hook) = context, hook.returnsVoid { nil } else { overrideRange ?? -4095...0 }
+        case .fmodReturn: overrideRange
+        case .testRun: nil
+        }
+    }
+
+    /// Whether the return range is checked on the low 32 bits (as the kernel checks LSM returns):
+    /// for `lsm`, and for `fmod_ret` on a hook with an override range, whose trampoline takes
+    /// the override as a 32-bit value, sign-extended.
+    var checksReturnOn32Bits: Bool {
+        switch kind {
+        case .lsm: true
+        case .fmodReturn: overrideRange != nil
+        default: false
         }
     }
 

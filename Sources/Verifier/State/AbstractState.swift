@@ -39,7 +39,7 @@ struct AbstractState: Sendable {
             for slot in frames[frame].stack.indices {
                 if var value = frames[frame].stack[slot].spilled {
                     change(&value)
-                    frames[frame].stack[slot] = .spill(value)
+                    frames[frame].stack[slot].replaceSpilled(with: value)
                 }
             }
         }
@@ -66,44 +66,54 @@ struct AbstractState: Sendable {
                    let previous = old.frames[index].stack[slot].spilled, previous.isScalar,
                    !previous.scalar.contains(current.scalar)
                 {
-                    frames[index].stack[slot] = .spill(.unknownScalar)
+                    frames[index].stack[slot].replaceSpilled(with: .unknownScalar)
                 }
             }
         }
     }
 
     /// Whether a state equal to `old` or more general than this one was proven safe, so that
-    /// this state need not be explored further (`live` registers only, per frame).
-    func isSubsumed(by old: AbstractState, live: StateMask) -> Bool {
+    /// this state need not be explored further (`live` registers only, per frame). `precise`
+    /// names the numbers of `old` that must contain this state's; any number covers the others.
+    /// Without it every number must.
+    func isSubsumed(by old: AbstractState, live: [UInt16], precise: PrecisionMask?) -> Bool {
         guard frames.count == old.frames.count, references.count == old.references.count else { return false }
         var ids = IDMap()
-        for index in frames.indices {
-            let frame = frames[index], oldFrame = old.frames[index]
-            guard frame.callSite == oldFrame.callSite, frame.function == oldFrame.function,
-                  frame.callback == oldFrame.callback else { return false }
-            for register in 0..<11 where live.live[index] & (1 << UInt16(register)) != 0 {
-                let value = frame.registers[register], oldValue = oldFrame.registers[register]
-                // A number whose exact value cannot matter any more is covered by any number.
-                if value.isScalar && oldValue.isScalar && live.precise[index] & (1 << UInt16(register)) == 0 { continue }
-                guard value.isSubsumed(by: oldValue, ids: &ids) else { return false }
-            }
-            for slot in 0..<Frame.slotCount {
-                let current = frame.stack[slot], previous = oldFrame.stack[slot]
-                if live.preciseSlots[index] & (1 << UInt64(slot)) == 0, let value = current.spilled, value.isScalar,
-                   let oldValue = previous.spilled, oldValue.isScalar { continue }
-                guard current.isSubsumed(by: previous, ids: &ids) else { return false }
+        // Pruning compares states at every prune point: read the frames in place, not copied.
+        return frames.withUnsafeBufferPointer { frames in
+            old.frames.withUnsafeBufferPointer { oldFrames in
+                for index in frames.indices {
+                    guard frames[index].callSite == oldFrames[index].callSite,
+                          frames[index].function == oldFrames[index].function,
+                          frames[index].callback == oldFrames[index].callback else { return false }
+                    let preciseRegisters = precise?.registers[index] ?? .max, preciseSlots = precise?.slots[index] ?? .max
+                    let liveRegisters = live[index]
+                    let registersMatch = frames[index].registers.withUnsafeBufferPointer { registers in
+                        oldFrames[index].registers.withUnsafeBufferPointer { oldRegisters in
+                            for register in 0..<11 where liveRegisters & (1 << UInt16(register)) != 0 {
+                                guard registers[register].isSubsumed(by: oldRegisters[register],
+                                                                     precise: preciseRegisters & (1 << UInt16(register)) != 0,
+                                                                     ids: &ids) else { return false }
+                            }
+                            return true
+                        }
+                    }
+                    guard registersMatch else { return false }
+                    let stackMatches = frames[index].stack.withUnsafeBufferPointer { stack in
+                        oldFrames[index].stack.withUnsafeBufferPointer { oldStack in
+                            for slot in 0..<Frame.slotCount {
+                                guard stack[slot].isSubsumed(by: oldStack[slot], precise: preciseSlots & (1 << UInt64(slot)) != 0,
+                                                             ids: &ids) else { return false }
+                            }
+                            return true
+                        }
+                    }
+                    guard stackMatches else { return false }
+                }
+                return true
             }
         }
-        return true
     }
-}
-
-/// Per frame: the live registers (bit n = rN), those whose numbers must match exactly, and the
-/// stack slots whose spilled numbers must.
-struct StateMask {
-    var live: [UInt16] = []
-    var precise: [UInt16] = []
-    var preciseSlots: [UInt64] = []
 }
 
 /// One call frame: its registers, its 512-byte stack (64 slots, slot 0 at fp-512), and how it

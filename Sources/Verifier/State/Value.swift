@@ -33,12 +33,13 @@ struct Value: Hashable, Sendable {
     /// Whether everything this value may be, `other` may be too, for the purpose of pruning:
     /// a state holding `other` is at least as general. `ids` maps this state's ids to the
     /// other's, which must correspond one to one.
-    func isSubsumed(by other: Value, ids: inout IDMap) -> Bool {
+    /// An imprecise number (`precise` false: no decision depended on it) is covered by any number.
+    func isSubsumed(by other: Value, precise: Bool, ids: inout IDMap) -> Bool {
         switch (type, other.type) {
         case (_, .notInitialized):
             return true
         case (.scalar, .scalar):
-            if other.scalar.isUnknown { return true }
+            if !precise || other.scalar.isUnknown { return true }
             return other.scalar.contains(scalar) && ids.match(id, other.id)
         case (.pointer(let a), .pointer(let b)):
             guard a == b, offset == other.offset, other.scalar.contains(scalar) else { return false }

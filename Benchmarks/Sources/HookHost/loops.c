@@ -1,0 +1,4 @@
+#include "hook_bench.h"
+
+#define LOOP_PREFIX plain_
+#include "hook_bench_loops.inc"
