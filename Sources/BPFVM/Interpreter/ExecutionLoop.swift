@@ -68,8 +68,13 @@ struct RunState {
     /// The programs tail calls continued in, kept alive until the run ends (a program array
     /// slot may be replaced while the program in it runs); room for `maximumTailCalls`.
     var tailCallTargets: UnsafeMutablePointer<Unmanaged<InterpreterCode>?>
-    /// Checked mode's shadow state (nil in trusted mode).
-    var sandbox: UnsafeMutablePointer<Sandbox>?
+
+    /// Checked mode's shadow state. It lies at a fixed distance from the register values (see
+    /// `RunLayout`), so that the loop reaches it through the pointer it already holds.
+    @inline(__always)
+    var sandbox: UnsafeMutablePointer<Sandbox> {
+        (UnsafeMutableRawPointer(registers) + (RunLayout.sandbox - RunLayout.registers)).assumingMemoryBound(to: Sandbox.self)
+    }
 }
 
 /// The state of a run that changes as it goes, kept in registers by the optimiser.
@@ -80,6 +85,10 @@ struct Cursor {
     var depth = 0
     var remaining: Int
     var tailCalls = 0
+    /// Checked mode: which registers hold numbers, pointers or nothing. The sandbox's methods
+    /// take it from here by value and hand back the new one, so that it stays in a machine
+    /// register.
+    var registers = RegisterShadow.empty
 }
 
 /// The kernel's limit on chained tail calls (MAX_TAIL_CALL_CNT).
@@ -96,6 +105,7 @@ package let maximumLoopTurns: UInt64 = 1 << 23
 func execute<C: ExecutionChecks>(_: C.Type, _ state: RunState, entry: UnsafePointer<Instruction>) -> Outcome {
     var cursor = Cursor(pc: entry, code: state.code, remaining: state.budget)
     if C.enabled {
+        cursor.registers = state.sandbox.pointee.initialRegisters
         // Checked mode runs one copy of the switch: with the sandbox's checks inlined, a second
         // copy makes the loop larger and slower (measured with `bpfrun bench`).
         while true {
@@ -124,8 +134,8 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
     if C.enabled {
         if cursor.remaining == 0 { return .trap(code.distance(to: cursor.pc), .instructionBudgetExhausted(state.budget)) }
         cursor.remaining &-= 1
-        if !state.sandbox.unsafelyUnwrapped.pointee.admit(opcode, at: cursor.pc, regs) {
-            return .trap(code.distance(to: cursor.pc), state.sandbox.unsafelyUnwrapped.pointee.trap.pointee!)
+        if !state.sandbox.pointee.admit(at: cursor.pc, regs, &cursor.registers) {
+            return .trap(code.distance(to: cursor.pc), state.sandbox.pointee.trap.pointee!)
         }
     }
     let dst = Int(truncatingIfNeeded: word >> 8) & 0x0f
@@ -564,7 +574,7 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
     case .call:  // call
         if src == 1 {  // bpf-to-bpf
             if let outcome = pushFrame(callback: nil, state, &cursor) { return outcome }
-            if C.enabled { state.sandbox.unsafelyUnwrapped.pointee.called() }
+            if C.enabled { cursor.registers = state.sandbox.pointee.called(cursor.registers) }
             cursor.pc += Int(imm)
         } else if let outcome = callHelper(UInt64(UInt32(bitPattern: imm)), state, &cursor, C.self) {
             return outcome
@@ -580,7 +590,7 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
         regs[8] = frame.r8
         regs[9] = frame.r9
         regs[10] &+= UInt64(Interpreter.stackFrameSize)
-        if C.enabled { state.sandbox.unsafelyUnwrapped.pointee.returned() }
+        if C.enabled { cursor.registers = state.sandbox.pointee.returned(cursor.registers) }
         if let callback = frame.callback {  // a turn of bpf_loop ended
             let turn = frame.turn &+ 1
             if regs[0] == 0 && turn < frame.turns {
@@ -592,8 +602,12 @@ func step<C: ExecutionChecks>(_: C.Type, _ state: RunState, _ cursor: inout Curs
                 return nil
             }
             regs[0] = turn
-            if C.enabled, let reason = state.sandbox.unsafelyUnwrapped.pointee.helperReturned(state.loopHelperID, regs) {
-                return .trap(code.distance(to: frame.returnPC) &- 1, reason)
+            if C.enabled {
+                let sandbox = state.sandbox
+                guard let registers = sandbox.pointee.helperReturned(state.loopHelperID, regs, cursor.registers) else {
+                    return .trap(code.distance(to: frame.returnPC) &- 1, sandbox.pointee.trap.pointee!)
+                }
+                cursor.registers = registers
             }
         }
         cursor.pc = frame.returnPC
@@ -611,10 +625,12 @@ func callHelper<C: ExecutionChecks>(_ id: UInt64, _ state: RunState, _ cursor: i
     if id == state.tailCallHelperID {  // bpf_tail_call(ctx, prog_array, index)
         if cursor.depth == 0, cursor.tailCalls < maximumTailCalls, let target = state.tailCall?(regs[2], regs[3], !C.enabled) {
             // The frame is reused; the new program starts with only r1 (the context) and r10.
-            if C.enabled,
-               let reason = state.sandbox.unsafelyUnwrapped.pointee.tailCalled(to: target)
-            {
-                return .trap(index, reason)
+            if C.enabled {
+                let sandbox = state.sandbox
+                guard let registers = sandbox.pointee.tailCalled(to: target, cursor.registers) else {
+                    return .trap(index, sandbox.pointee.trap.pointee!)
+                }
+                cursor.registers = registers
             }
             state.tailCallTargets[cursor.tailCalls] = Unmanaged.passRetained(target)
             cursor.tailCalls &+= 1
@@ -646,8 +662,12 @@ func callHelper<C: ExecutionChecks>(_ id: UInt64, _ state: RunState, _ cursor: i
         regs[0] = function(regs[1], regs[2], regs[3], regs[4], regs[5], state.context)
         if regs[0] == 0 && id == state.unwindHelperID { return .returned(0, remainingBudget: cursor.remaining) }
     }
-    if C.enabled, let reason = state.sandbox.unsafelyUnwrapped.pointee.helperReturned(id, regs) {
-        return .trap(index, reason)
+    if C.enabled {
+        let sandbox = state.sandbox
+        guard let registers = sandbox.pointee.helperReturned(id, regs, cursor.registers) else {
+            return .trap(index, sandbox.pointee.trap.pointee!)
+        }
+        cursor.registers = registers
     }
     return nil
 }
@@ -689,6 +709,8 @@ func enterCallback<C: ExecutionChecks>(_ callback: UnsafePointer<Instruction>, t
     let context = state.frames[cursor.depth - 1].callbackContext
     regs[1] = turn
     regs[2] = context
-    if C.enabled { state.sandbox.unsafelyUnwrapped.pointee.calledBack(first: first) }
+    if C.enabled {
+        cursor.registers = state.sandbox.pointee.calledBack(first: first, cursor.registers)
+    }
     cursor.pc = callback
 }

@@ -157,7 +157,7 @@ public struct Interpreter: @unchecked Sendable {
                     code: code.start, entry: Unmanaged.passUnretained(code), helpers: helpers, tailCallHelperID: tailCallHelperID,
                     loopHelperID: loopHelperID, unwindHelperID: unwindHelperID, registers: regs,
                     frames: frames, budget: instructionBudget, context: UnsafeMutableRawPointer(runContext),
-                    tailCall: tailCallResolver, tailCallTargets: targets, sandbox: sandbox)
+                    tailCall: tailCallResolver, tailCallTargets: targets)
                 let outcome = execute(C.self, state, entry: code.start)
                 sandbox?.pointee.end()
                 return outcome
@@ -176,7 +176,7 @@ public struct Interpreter: @unchecked Sendable {
 /// Where one run's memory lies in the single temporary allocation `Interpreter.run` makes, in
 /// bytes from its start: the stack (all frames), r0-r10, the call frames, the retained tail-call
 /// targets, the run context, and for checked runs the sandbox and its scratch memory.
-private enum RunLayout {
+enum RunLayout {
     static let stackSize = Interpreter.stackFrameSize * Interpreter.maximumCallDepth
     static let registers = stackSize
     static let frames = alignUp(registers + 11 * MemoryLayout<UInt64>.stride, MemoryLayout<CallFrame>.alignment)

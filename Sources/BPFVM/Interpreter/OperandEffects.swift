@@ -114,6 +114,15 @@ struct OperandEffects {
         }
     }
 
+    /// Whether the form only computes a register from registers (no memory, constant table,
+    /// helper or frame involved), so that when it reads numbers its result is a number.
+    var isRegistersOnly: Bool {
+        switch rule {
+        case .none, .scalar, .move, .offsetByImmediate, .addRegister, .subtractRegister: true
+        default: false
+        }
+    }
+
     /// Whether the form writes its dst register.
     var writesDst: Bool {
         switch rule {
@@ -126,9 +135,25 @@ struct OperandEffects {
 /// The checks of one instruction of a program, worked out once when the code is prepared so
 /// that checked mode decodes nothing per instruction: the registers it reads, the register it
 /// defines, its rule and access size. Bits 0-15 the registers read, 16-31 the register
-/// written, 32-39 the rule, 40-43 dst, 44-47 src, 48-55 the access size.
+/// written, 32-39 the rule, 40-43 dst, 44-47 src, 48-55 the access size, 56-61 and 62 the frame
+/// slot of an access through r10 (below).
+///
+/// A load or store through r10 whose offset keeps it inside the frame and inside one 8-byte
+/// slot is in bounds whatever the call depth (r10 always points at the top of the running
+/// frame): its check word names that slot (bit 62 set, the slot's index in the frame in bits
+/// 56-61), so that checked mode skips the bounds check and only tracks the slot's provenance.
+///
+/// Bits 14 and 15 of the registers read stand for no register: bit 15 for a write to r10, bit
+/// 14 for an instruction that does more than compute a register from registers (a memory
+/// access, `lddw`, a helper call, an exit). `RegisterShadow.unproven` always has both, so that
+/// `Sandbox.admit`'s first test sends such instructions to the full check.
 struct CheckWord {
     let raw: UInt64
+
+    static let writesFramePointer: UInt16 = 1 << 15
+    static let beyondRegisters: UInt16 = 1 << 14
+    /// What an access through r10 asks for besides the registers it moves a value from.
+    static let framePointerAccess: UInt16 = beyondRegisters | 1 << 10
 
     init(raw: UInt64) { self.raw = raw }
 
@@ -143,10 +168,26 @@ struct CheckWord {
         if effects.rule == .atomic && instruction.imm == Opcode.atomicCmpxchg { needed |= 1 }
         // A write to r10 asks for register 15, which never holds a value: the check that the
         // registers read hold values then stops it, at no cost to other instructions.
-        if effects.writesDst && dst == 10 { needed |= 1 << 15 }
+        if effects.writesDst && dst == 10 { needed |= UInt64(Self.writesFramePointer) }
+        // A local call (src 1) changes frames only, which the loop reports to the sandbox.
+        let isLocalCall = effects.rule == .call && src == 1
+        if !effects.isRegistersOnly && !isLocalCall { needed |= UInt64(Self.beyondRegisters) }
         let defines: UInt64 = effects.writesDst && dst != 10 ? 1 << dst : 0
+        let frameSlot = Self.frameSlot(effects, instruction).map { 1 << 62 | UInt64($0) << 56 } ?? 0
         raw = needed | defines << 16 | UInt64(effects.rule.rawValue) << 32 | dst << 40 | src << 44
-            | UInt64(effects.size) << 48
+            | UInt64(effects.size) << 48 | frameSlot
+    }
+
+    /// The index in the frame of the one slot a load or store through r10 touches, when it
+    /// stays inside the frame and inside that slot.
+    private static func frameSlot(_ effects: OperandEffects, _ instruction: Instruction) -> Int? {
+        let base = effects.rule == .load ? instruction.src : instruction.dst
+        guard effects.rule == .load || effects.rule == .store || effects.rule == .storeImmediate, base == 10 else {
+            return nil
+        }
+        let start = Interpreter.stackFrameSize + Int(instruction.offset), end = start + Int(effects.size)
+        guard start >= 0, end <= Interpreter.stackFrameSize, start / 8 == (end - 1) / 8 else { return nil }
+        return start / 8
     }
 
     @inline(__always) var needed: UInt16 { UInt16(truncatingIfNeeded: raw) }
@@ -157,4 +198,8 @@ struct CheckWord {
     @inline(__always) var dst: Int { Int(truncatingIfNeeded: raw >> 40) & 0xf }
     @inline(__always) var src: Int { Int(truncatingIfNeeded: raw >> 44) & 0xf }
     @inline(__always) var size: Int { Int(truncatingIfNeeded: raw >> 48) & 0xff }
+    /// The frame slot of an access through r10 that stays inside it (see above), or nil.
+    @inline(__always) var frameSlot: Int? {
+        raw & 1 << 62 != 0 ? Int(truncatingIfNeeded: raw >> 56) & 0x3f : nil
+    }
 }

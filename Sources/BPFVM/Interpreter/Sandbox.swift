@@ -1,8 +1,10 @@
 import CSystemShims
 
-/// Checked mode's shadow of a run: for every register whether it holds a value and where that
-/// value came from (`Provenance`), the same for every 8-byte stack slot (spilled pointers keep
-/// their object), and the ring buffer records the run holds.
+/// Checked mode's shadow of a run: for every register whether it holds a value, and for a
+/// pointer where it came from (`Provenance`), the same for every 8-byte stack slot (spilled
+/// pointers keep their object), and the ring buffer records the run holds. Which registers hold
+/// numbers, pointers or nothing is a `RegisterShadow` that the loop keeps in a machine register
+/// and passes to every method that reads or changes it.
 ///
 /// `admit` runs before every instruction and is the one place where checked mode decides
 /// whether the instruction may execute: registers it reads must be initialised, r10 is never
@@ -17,10 +19,11 @@ struct Sandbox {
     static let maximumRecords = 64
     static let frameSize = UInt(Interpreter.stackFrameSize)
 
-    /// Provenance of r0-r10.
+    /// Provenance of r0-r10; only the entries of registers the run's `RegisterShadow` says
+    /// hold pointers mean anything (see `tag`).
     let tags: UnsafeMutablePointer<Provenance>
-    /// Bit i set: register i holds a value.
-    var initialized: UInt16
+    /// The registers at the start of the run: r10 and the arguments.
+    let initialRegisters: RegisterShadow
     /// The call depth (0 in the entry function); frame d spans `frameBase(d) ..< frameBase(d) + 512`.
     var depth = 0
     /// One past the top of frame 0.
@@ -29,7 +32,9 @@ struct Sandbox {
     let stackBase: UInt
     /// Provenance of each 8-byte stack slot, from `stackBase` up.
     let slotTags: UnsafeMutablePointer<Provenance>
-    /// What a call saves: the callee-saved registers' provenance and the initialised set.
+    /// The entry of `slotTags` for the lowest slot of the running frame (at `depth`).
+    var frameSlots: UnsafeMutablePointer<Provenance>
+    /// What a call saves: the callee-saved registers' provenance and the register shadow.
     let savedFrames: UnsafeMutablePointer<SavedFrame>
     /// Set once a pointer into a frame was spilled into a shallower frame; returns then look
     /// for it, so that no pointer outlives the frame it points into.
@@ -59,7 +64,7 @@ struct Sandbox {
 
     struct SavedFrame {
         var r6: Provenance, r7: Provenance, r8: Provenance, r9: Provenance
-        var initialized: UInt16
+        var registers: RegisterShadow
         /// For a `bpf_loop` callback frame: the provenance of the context it passes on each turn.
         var callbackContext: Provenance
     }
@@ -96,19 +101,21 @@ struct Sandbox {
             .bindMemory(to: (start: UInt, size: Int).self, capacity: Self.maximumRecords)
         stackBase = UInt(bitPattern: stack.baseAddress)
         stackTop = stackBase + UInt(stack.count)
+        frameSlots = slotTags + Int((stackTop - Self.frameSize - stackBase) >> 3)
         self.given = given
         self.maps = maps
         self.helpers = helpers
         constants = code.constants
         checkOffset = code.checkOffset
         tags.initialize(repeating: .scalar, count: 11)
-        initialized = 1 << 10
+        var registers = RegisterShadow.empty
         tags[10] = Provenance(.stack, index: 0, base: stackTop - Self.frameSize)
+        registers.definePointer(10)
         for (index, value) in arguments.enumerated() {
-            initialized |= 1 << (index + 1)
-            tags[index + 1] = Self.givenRegion(containing: value, in: given)
+            Self.define(index + 1, Self.givenRegion(containing: value, in: given), tags, &registers)
         }
-        context = tags[1]
+        initialRegisters = registers
+        context = registers.holdsPointer(1) ? tags[1] : .scalar
         clearFrame(0)
     }
 
@@ -127,109 +134,150 @@ struct Sandbox {
 
     // MARK: - The one check before every instruction
 
-    /// Whether the instruction at `pc` may execute; when it may, the shadow state is updated
-    /// for its result, and when it may not, `trap` says why. `regs` are the values before it
-    /// executes. The common cases stay inline; the rest, and every failure, go out of line so
-    /// that the loop stays small.
+    /// Whether the instruction at `pc` may execute, with `registers` the run's register shadow;
+    /// when it may, the shadow state is updated for its result, and when it may not, `trap` says
+    /// why. `regs` are the values before it executes.
+    ///
+    /// One test admits what most instructions are: registers that all hold numbers, computing
+    /// a number (or a jump). A few more tests admit, inline, the common cases of the other
+    /// rules; everything else, and every failure, goes to `admitRule` out of line, which makes
+    /// every rule's full check, so that the loop stays small.
     @_transparent
-    mutating func admit(_ opcode: InterpreterOpcode, at pc: UnsafePointer<Instruction>,
-                        _ regs: UnsafeMutablePointer<UInt64>) -> Bool
+    mutating func admit(at pc: UnsafePointer<Instruction>, _ regs: UnsafeMutablePointer<UInt64>,
+                        _ registers: inout RegisterShadow) -> Bool
     {
         let check = CheckWord(raw: UnsafeRawPointer(pc).load(fromByteOffset: checkOffset, as: UInt64.self))
-        if check.needed & ~initialized != 0 { return failUninitialized(check.needed) }
+        if _fastPath(check.needed & registers.unproven == 0) {
+            // Numbers in, so a number out, whatever the rule (`CheckWord.beyondRegisters`).
+            registers.defineNumbers(check.defines)
+            return true
+        }
+        // Next inline, when the registers read (but r10) hold numbers: an access through r10
+        // that `CheckWord` proved in bounds, moving a number (the slot loaded holds one or is
+        // loaded in part), which is `accessSlot`'s rule for numbers; and an exit that ends a
+        // function or a run holding no ring buffer record.
+        if check.needed & registers.unproven & ~CheckWord.framePointerAccess == 0 {
+            if let slot = check.frameSlot {
+                if check.rule != .load {
+                    frameSlots[slot] = .scalar
+                    return true
+                }
+                if check.size != 8 || frameSlots[slot] == .scalar {
+                    registers.defineNumbers(check.defines)
+                    return true
+                }
+            } else if check.rule == .exit && mayExit {
+                return true
+            }
+        } else if registers.uninitialized(among: check.needed & ~CheckWord.beyondRegisters) == 0 {
+            // Pointers read, and all registers read hold values: a jump; a pointer into memory
+            // moved by a constant (it stays one into its object); an access inside given memory
+            // (a load narrower than a pointer loads a number).
+            switch check.rule {
+            case .none:
+                return true
+            case .offsetByImmediate where tag(check.dst, registers).isMemory:
+                return true
+            case .load where check.size < 4:
+                let provenance = tag(check.src, registers)
+                if provenance.kind == .given && inGiven(provenance, accessedAddress(check, pc, regs), check.size, isWrite: false) {
+                    registers.defineNumbers(check.defines)
+                    return true
+                }
+            case .store, .storeImmediate:
+                let provenance = tag(check.dst, registers)
+                if provenance.kind == .given && inGiven(provenance, accessedAddress(check, pc, regs), check.size, isWrite: true) {
+                    return true
+                }
+            default:
+                break
+            }
+        }
+        guard let admitted = admitRule(check, at: pc, regs, registers) else { return false }
+        registers = admitted
+        return true
+    }
+
+    /// The full check of the instruction at `pc`, by its rule: the register shadow after it, or
+    /// nil when it may not execute. Out of line, and the shadow passed by value both ways, so
+    /// that the loop's shadow never has its address taken and stays in a machine register.
+    @inline(never)
+    private mutating func admitRule(_ check: CheckWord, at pc: UnsafePointer<Instruction>,
+                                    _ regs: UnsafeMutablePointer<UInt64>, _ registers: RegisterShadow) -> RegisterShadow?
+    {
+        var registers = registers
+        return applyRule(check, at: pc, regs, &registers) ? registers : nil
+    }
+
+    @inline(__always)
+    private mutating func applyRule(_ check: CheckWord, at pc: UnsafePointer<Instruction>,
+                                    _ regs: UnsafeMutablePointer<UInt64>, _ registers: inout RegisterShadow) -> Bool
+    {
+        let missing = registers.uninitialized(among: check.needed & ~CheckWord.beyondRegisters)
+        if missing != 0 { return failUninitialized(missing) }
         let dst = check.dst
-        // Dispatch on the opcode (the loop's own dispatch value) rather than the rule: measured
-        // faster with `bpfrun bench`. Each group asserts that its opcodes have the rule that
-        // `OperandEffects` derives from their encoding, and the test suite runs every
-        // instruction form in checked mode in a debug build.
-        switch opcode {
-        case .ja, .gotol, .jeqImm, .jeq32Imm, .jeqReg, .jeq32Reg, .jgtImm, .jgt32Imm, .jgtReg, .jgt32Reg, .jgeImm,
-             .jge32Imm, .jgeReg, .jge32Reg, .jsetImm, .jset32Imm, .jsetReg, .jset32Reg, .jneImm, .jne32Imm, .jneReg,
-             .jne32Reg, .jsgtImm, .jsgt32Imm, .jsgtReg, .jsgt32Reg, .jsgeImm, .jsge32Imm, .jsgeReg, .jsge32Reg,
-             .jltImm, .jlt32Imm, .jltReg, .jlt32Reg, .jleImm, .jle32Imm, .jleReg, .jle32Reg, .jsltImm, .jslt32Imm,
-             .jsltReg, .jslt32Reg, .jsleImm, .jsle32Imm, .jsleReg, .jsle32Reg:
-            assert(check.rule == .none, "opcode \(opcode) is grouped under the wrong rule")
+        switch check.rule {
+        case .none:
             return true
-        case .add32Imm, .add32Reg, .sub32Imm, .sub32Reg, .mul32Imm, .mul64Imm, .mul32Reg, .mul64Reg, .div32Imm,
-             .div64Imm, .div32Reg, .div64Reg, .or32Imm, .or64Imm, .or32Reg, .or64Reg, .and32Imm, .and64Imm,
-             .and32Reg, .and64Reg, .lsh32Imm, .lsh64Imm, .lsh32Reg, .lsh64Reg, .rsh32Imm, .rsh64Imm, .rsh32Reg,
-             .rsh64Reg, .neg32, .neg64, .mod32Imm, .mod64Imm, .mod32Reg, .mod64Reg, .xor32Imm, .xor64Imm, .xor32Reg,
-             .xor64Reg, .mov32Imm, .mov64Imm, .mov32Reg, .arsh32Imm, .arsh64Imm, .arsh32Reg, .arsh64Reg,
-             .toLittleEndian, .byteSwap, .toBigEndian:
-            assert(check.rule == .scalar, "opcode \(opcode) is grouped under the wrong rule")
-            initialized |= check.defines
-            tags[dst] = .scalar
+        case .scalar:
+            registers.defineNumbers(check.defines)
             return true
-        case .add64Imm, .sub64Imm:
-            assert(check.rule == .offsetByImmediate, "opcode \(opcode) is grouped under the wrong rule")
-            if !tags[dst].isMemory { tags[dst] = .scalar }
+        case .offsetByImmediate:
+            if !tag(dst, registers).isMemory { registers.defineNumbers(check.defines) }
             return true
-        case .mov64Reg:
-            assert(check.rule == .move, "opcode \(opcode) is grouped under the wrong rule")
-            initialized |= check.defines
-            tags[dst] = pc.pointee.offset == 0 ? tags[check.src] : .scalar
+        case .move:
+            // A sign-extending move makes a number.
+            set(dst, pc.pointee.offset == 0 ? tag(check.src, registers) : .scalar, &registers)
             return true
-        case .add64Reg:
-            assert(check.rule == .addRegister, "opcode \(opcode) is grouped under the wrong rule")
-            let (a, b) = (tags[dst], tags[check.src])
-            tags[dst] = a.isMemory && b == .scalar ? a : b.isMemory && a == .scalar ? b : .scalar
+        case .addRegister, .subtractRegister:
+            // A pointer into memory plus or minus a number stays a pointer into its object, a
+            // number plus such a pointer too; anything else is a number.
+            let (a, b) = (tag(dst, registers), tag(check.src, registers))
+            set(dst, a.isMemory && b == .scalar ? a : check.rule == .addRegister && b.isMemory && a == .scalar ? b : .scalar,
+                &registers)
             return true
-        case .sub64Reg:
-            assert(check.rule == .subtractRegister, "opcode \(opcode) is grouped under the wrong rule")
-            let (a, b) = (tags[dst], tags[check.src])
-            tags[dst] = a.isMemory && b == .scalar ? a : .scalar
-            return true
-        case .load32, .load16, .load8, .load64, .loadSigned32, .loadSigned16, .loadSigned8:
-            assert(check.rule == .load, "opcode \(opcode) is grouped under the wrong rule")
+        case .load:
             let src = check.src
             let address = regs[src] &+ UInt64(bitPattern: Int64(pc.pointee.offset))
-            let provenance = tags[src]
+            let provenance = tag(src, registers)
             let size = check.size
             if provenance.kind == .stack {
                 guard let slot = slot(in: provenance, address, size) else {
                     return failAccess(provenance, address, size, isWrite: false)
                 }
-                initialized |= check.defines
-                tags[dst] = size == 8 && address & 7 == 0 ? slotTags[slot] : .scalar
+                accessSlot(slotTags + slot, whole: size == 8 && address & 7 == 0, check, &registers)
                 return true
             }
-            if provenance.kind == .given && size < 4 {
-                guard inGiven(provenance, address, size, isWrite: false) else {
-                    return failAccess(provenance, address, size, isWrite: false)
-                }
-                initialized |= check.defines
-                tags[dst] = .scalar
-                return true
-            }
-            return admitLoad(dst, provenance, address, size)
-        case .store32, .store16, .store8, .store64,
-             .store32Imm, .store16Imm, .store8Imm, .store64Imm:
-            assert(check.rule == .store || check.rule == .storeImmediate, "opcode \(opcode) is grouped under the wrong rule")
+            return admitLoad(dst, provenance, address, size, &registers)
+        case .store, .storeImmediate:
             let address = regs[dst] &+ UInt64(bitPattern: Int64(pc.pointee.offset))
-            let provenance = tags[dst]
+            let provenance = tag(dst, registers)
             let size = check.size
             if provenance.kind == .stack {
                 guard let slot = slot(in: provenance, address, size) else {
                     return failAccess(provenance, address, size, isWrite: true)
                 }
-                let isRegister = opcode == .store8 || opcode == .store16 || opcode == .store32 || opcode == .store64
-                spill(isRegister ? tags[check.src] : .scalar, slot: slot, address: address, size: size)
-                return true
-            }
-            if provenance.kind == .given {
-                guard inGiven(provenance, address, size, isWrite: true) else {
-                    return failAccess(provenance, address, size, isWrite: true)
-                }
+                let whole = size == 8 && address & 7 == 0
+                // A store across two slots makes the second a number too.
+                if !whole { slotTags[Int((UInt(truncatingIfNeeded: address) &+ UInt(size) &- 1 &- stackBase) >> 3)] = .scalar }
+                accessSlot(slotTags + slot, whole: whole, check, &registers)
                 return true
             }
             return admitStore(provenance, address, size)
-        case .call where check.src == 1:  // a local call: `called` sets up the frame
-            return true
-        case .exit where depth > 0 || recordCount == 0:
-            return true
-        case .atomic32, .atomic64, .lddw, .call, .callx, .exit:
-            return admitRest(check, at: pc, regs)
+        case .call, .callRegister, .exit, .atomic, .loadImmediate64:
+            return admitRest(check, at: pc, regs, &registers)
         }
+    }
+
+    /// Whether an exit may end the function running now: it may end a bpf-to-bpf call or a
+    /// callback, and the run only when it holds no ring buffer record.
+    @inline(__always)
+    private var mayExit: Bool { depth > 0 || recordCount == 0 }
+
+    /// The address the load or store at `pc` (described by `check`) accesses.
+    @inline(__always)
+    private func accessedAddress(_ check: CheckWord, _ pc: UnsafePointer<Instruction>, _ regs: UnsafeMutablePointer<UInt64>) -> UInt64 {
+        regs[check.rule == .load ? check.src : check.dst] &+ UInt64(bitPattern: Int64(pc.pointee.offset))
     }
 
     /// The stack slot of `address` when `size` bytes there lie inside the active frame that
@@ -250,12 +298,35 @@ struct Sandbox {
             && (!isWrite || region.isWritable)
     }
 
-    /// Records that `register` now holds a value derived from `provenance`.
+    /// The provenance of the value in `register` (a number's, or nothing's, is `.scalar`).
     @inline(__always)
-    private mutating func define(_ register: Int, _ provenance: Provenance) -> Bool {
+    func tag(_ register: Int, _ registers: RegisterShadow) -> Provenance {
+        registers.holdsPointer(register) ? tags[register] : .scalar
+    }
+
+    /// Records that `register` (not r10) now holds a value derived from `provenance`.
+    @inline(__always)
+    private func set(_ register: Int, _ provenance: Provenance, _ registers: inout RegisterShadow) {
+        Self.define(register, provenance, tags, &registers)
+    }
+
+    @inline(__always)
+    private static func define(_ register: Int, _ provenance: Provenance, _ tags: UnsafeMutablePointer<Provenance>,
+                               _ registers: inout RegisterShadow)
+    {
+        if provenance == .scalar {
+            registers.defineNumbers(1 << register)
+        } else {
+            tags[register] = provenance
+            registers.definePointer(register)
+        }
+    }
+
+    /// Records that `register` now holds a value derived from `provenance`; false (a trap) for r10.
+    @inline(__always)
+    private mutating func define(_ register: Int, _ provenance: Provenance, _ registers: inout RegisterShadow) -> Bool {
         if register == 10 { return failFramePointer() }
-        initialized |= 1 << register
-        tags[register] = provenance
+        set(register, provenance, &registers)
         return true
     }
 
@@ -264,19 +335,19 @@ struct Sandbox {
     let trap: UnsafeMutablePointer<ExecutionError.Reason?>
 
     @inline(never)
-    private func fail(_ reason: ExecutionError.Reason) -> Bool {
+    private mutating func fail(_ reason: ExecutionError.Reason) -> Bool {
         trap.pointee = reason
         return false
     }
 
     // The failures, out of line so that `admit` builds no `Reason` itself.
 
+    /// `missing`: the registers read that hold nothing (bit 15: the instruction writes r10).
     @inline(never)
-    private mutating func failUninitialized(_ needed: UInt16) -> Bool {
-        let missing = (needed & ~initialized).trailingZeroBitCount
-        // A write to r10 asks for bit 15, which no register has (see `CheckWord`).
-        if missing == 15 { return fail(.writeToFramePointer) }
-        return fail(.uninitializedRegister(Register(rawValue: UInt8(missing))!))
+    private mutating func failUninitialized(_ missing: UInt16) -> Bool {
+        let register = missing.trailingZeroBitCount
+        if register == 15 { return fail(.writeToFramePointer) }
+        return fail(.uninitializedRegister(Register(rawValue: UInt8(register))!))
     }
 
     @inline(never)
@@ -295,18 +366,20 @@ struct Sandbox {
         return true
     }
 
-    /// A load through anything but the stack, or a wider one through given memory.
+    /// A load through anything but the stack.
     @inline(never)
-    private mutating func admitLoad(_ dst: Int, _ provenance: Provenance, _ address: UInt64, _ size: Int) -> Bool {
+    private mutating func admitLoad(_ dst: Int, _ provenance: Provenance, _ address: UInt64, _ size: Int,
+                                    _ registers: inout RegisterShadow) -> Bool
+    {
         if let reason = access(through: provenance, address, size: size, isWrite: false) { return fail(reason) }
-        return define(dst, loaded(through: provenance, address, size: size))
+        set(dst, loaded(through: provenance, address, size: size), &registers)
+        return true
     }
 
-    /// The rules `admit` does not keep inline: pointer arithmetic between registers, atomics,
-    /// `lddw`, calls and exits.
+    /// The rules whose checks are longest: atomics, `lddw`, calls and exits.
     @inline(never)
     private mutating func admitRest(_ check: CheckWord, at pc: UnsafePointer<Instruction>,
-                                    _ regs: UnsafeMutablePointer<UInt64>) -> Bool
+                                    _ regs: UnsafeMutablePointer<UInt64>, _ registers: inout RegisterShadow) -> Bool
     {
         let dst = check.dst, src = check.src
         let imm = pc.pointee.imm
@@ -314,21 +387,22 @@ struct Sandbox {
         case .atomic:
             let address = regs[dst] &+ UInt64(bitPattern: Int64(pc.pointee.offset))
             let size = check.size
-            if let reason = access(through: tags[dst], address, size: size, isWrite: true) { return fail(reason) }
+            let provenance = tag(dst, registers)
+            if let reason = access(through: provenance, address, size: size, isWrite: true) { return fail(reason) }
             if address % UInt64(size) != 0 { return fail(.misalignedAtomic(address: address, size: size)) }
-            if tags[dst].kind == .stack { clobber(address, size: size) }
-            if imm == Opcode.atomicCmpxchg { return define(0, .scalar) }
-            return imm & Opcode.atomicFetch != 0 ? define(src, .scalar) : true
+            if provenance.kind == .stack { clobber(address, size: size) }
+            if imm == Opcode.atomicCmpxchg { return define(0, .scalar, &registers) }
+            return imm & Opcode.atomicFetch != 0 ? define(src, .scalar, &registers) : true
         case .loadImmediate64:
-            return define(dst, constants[Int(UInt16(bitPattern: pc[1].offset))])
+            return define(dst, constants[Int(UInt16(bitPattern: pc[1].offset))], &registers)
         case .call:
-            guard src == 0, let reason = admitHelper(UInt64(UInt32(bitPattern: imm)), regs) else { return true }
+            guard src == 0, let reason = admitHelper(UInt64(UInt32(bitPattern: imm)), regs, registers) else { return true }
             return fail(reason)
         case .callRegister:
-            guard let reason = admitHelper(regs[dst], regs) else { return true }
+            guard let reason = admitHelper(regs[dst], regs, registers) else { return true }
             return fail(reason)
-        case .exit:  // `admit` lets every other exit through inline
-            return fail(.unreleasedRingBufferRecord(address: UInt64(records[0].start)))
+        case .exit:
+            return mayExit || fail(.unreleasedRingBufferRecord(address: UInt64(records[0].start)))
         case .none, .scalar, .move, .offsetByImmediate, .addRegister, .subtractRegister, .load, .store,
              .storeImmediate:
             preconditionFailure("admit handles \(check.rule) inline")
@@ -388,17 +462,25 @@ struct Sandbox {
         return .scalar
     }
 
-    /// Records a store of `size` bytes at stack address `address` (in slot `slot`) of a value
-    /// of `provenance`: an aligned 8-byte store keeps it, any other store makes the slots it
-    /// touches numbers.
-    @inline(__always)
-    private mutating func spill(_ provenance: Provenance, slot: Int, address: UInt64, size: Int) {
-        if size == 8 && address & 7 == 0 {
-            slotTags[slot] = provenance
-            if provenance.kind == .stack && provenance.index > frameDepth(ofSlot: slot) { deeperPointers = true }
-        } else {
-            slotTags[slot] = .scalar
-            slotTags[Int((UInt(truncatingIfNeeded: address) &+ UInt(size) &- 1 &- stackBase) >> 3)] = .scalar
+    /// A load or store (as `check` describes it) of the stack slot whose provenance `entry`
+    /// holds, in bounds (`whole`: exactly the slot, else part of it): a load of the whole slot
+    /// takes its provenance, of part of it a number; a store of a register's whole value keeps
+    /// the value's provenance, any other store makes the slot a number.
+    @_transparent
+    private mutating func accessSlot(_ entry: UnsafeMutablePointer<Provenance>, whole: Bool, _ check: CheckWord,
+                                     _ registers: inout RegisterShadow)
+    {
+        switch check.rule {
+        case .load:
+            set(check.dst, whole ? entry.pointee : .scalar, &registers)
+        case .store where whole:
+            let provenance = tag(check.src, registers)
+            entry.pointee = provenance
+            if _slowPath(provenance.kind == .stack) && provenance.index > frameDepth(ofSlot: slotTags.distance(to: entry)) {
+                deeperPointers = true
+            }
+        default:
+            entry.pointee = .scalar
         }
     }
 
@@ -416,7 +498,8 @@ struct Sandbox {
         Int((stackTop - 1 - (stackBase + UInt(slot) * 8)) / Self.frameSize)
     }
 
-    func frameBase(_ depth: Int) -> UInt { stackTop - UInt(depth + 1) * Self.frameSize }
+    @inline(__always)
+    func frameBase(_ depth: Int) -> UInt { stackTop &- UInt(bitPattern: depth &+ 1) &* Self.frameSize }
 
     /// The live record starting at `start`, by position.
     @inline(__always)
@@ -449,17 +532,19 @@ struct Sandbox {
     /// Checks a call of helper `id` against its prototype: every argument initialised, map
     /// arguments real maps of the object, memory arguments inside one object of the sizes the
     /// helper will touch, records live and reserved by this run (and released by this call).
-    private mutating func admitHelper(_ id: UInt64, _ regs: UnsafeMutablePointer<UInt64>) -> ExecutionError.Reason? {
+    private mutating func admitHelper(_ id: UInt64, _ regs: UnsafeMutablePointer<UInt64>,
+                                      _ registers: RegisterShadow) -> ExecutionError.Reason?
+    {
         helperMap = -1
         guard id < UInt64(helpers.count), let helper = helpers[Int(id)] else { return nil }  // the loop traps
         var map: MapLayout?
         for (position, kind) in helper.arguments.enumerated() {
             let register = position + 1
-            guard initialized & (1 << register) != 0 else {
+            guard registers.isInitialized(register) else {
                 return .uninitializedRegister(Register(rawValue: UInt8(register))!)
             }
             let value = regs[register]
-            let provenance = tags[register]
+            let provenance = tag(register, registers)
             func bad(_ problem: String) -> ExecutionError.Reason {
                 .invalidHelperArgument(helper: helper.name, register: register, problem: problem)
             }
@@ -488,7 +573,7 @@ struct Sandbox {
             case .readableMemory, .writableMemory:
                 // The size is the next argument.
                 guard position + 1 < helper.arguments.count else { continue }
-                guard initialized & (1 << (register + 1)) != 0 else {
+                guard registers.isInitialized(register + 1) else {
                     return .uninitializedRegister(Register(rawValue: UInt8(register + 1))!)
                 }
                 let size = regs[register + 1]
@@ -527,7 +612,21 @@ struct Sandbox {
 
     /// Records the result of helper `id` in r0 (a map value of the map argument, the inner map a
     /// map of maps returned, a new ring buffer record, or a number); r1-r5 lose their values.
-    mutating func helperReturned(_ id: UInt64, _ regs: UnsafeMutablePointer<UInt64>) -> ExecutionError.Reason? {
+    /// The register shadow after the call, or nil when the run stops (`trap` says why).
+    mutating func helperReturned(_ id: UInt64, _ regs: UnsafeMutablePointer<UInt64>,
+                                 _ registers: RegisterShadow) -> RegisterShadow?
+    {
+        var registers = registers
+        if let reason = recordResult(of: id, regs, &registers) {
+            trap.pointee = reason
+            return nil
+        }
+        return registers
+    }
+
+    private mutating func recordResult(of id: UInt64, _ regs: UnsafeMutablePointer<UInt64>,
+                                       _ registers: inout RegisterShadow) -> ExecutionError.Reason?
+    {
         var result = Provenance.scalar
         let value = UInt(truncatingIfNeeded: regs[0])
         if value != 0, id < UInt64(helpers.count), let helper = helpers[Int(id)] {
@@ -552,8 +651,8 @@ struct Sandbox {
                 break
             }
         }
-        tags[0] = result
-        initialized = initialized & ~0b11_1110 | 1
+        registers.uninitialize(0b11_1110)
+        set(0, result, &registers)
         return nil
     }
 
@@ -569,32 +668,39 @@ struct Sandbox {
 
     // MARK: - Frames
 
+    // The loop passes its register shadow to these by value and takes back the one returned.
+
     /// A bpf-to-bpf call entered frame `depth + 1`: r1-r5 and r10 carry over, r6-r9 are saved.
     @inline(__always)
-    mutating func called() {
+    mutating func called(_ registers: RegisterShadow) -> RegisterShadow {
         savedFrames[depth] = SavedFrame(r6: tags[6], r7: tags[7], r8: tags[8], r9: tags[9],
-                                        initialized: initialized, callbackContext: .scalar)
+                                        registers: registers, callbackContext: .scalar)
         enterFrame()
-        initialized &= 0b100_0011_1110
+        var registers = registers
+        registers.uninitialize(RegisterShadow.allRegisters & ~0b100_0011_1110)
+        return registers
     }
 
     /// A `bpf_loop` callback was entered (`first`: from the helper call, else for the next
     /// turn): r1 is the turn, r2 the context the helper was given.
-    mutating func calledBack(first: Bool) {
-        let callbackContext = first ? tags[3] : savedFrames[depth].callbackContext
+    mutating func calledBack(first: Bool, _ registers: RegisterShadow) -> RegisterShadow {
+        let callbackContext = first ? tag(3, registers) : savedFrames[depth].callbackContext
         if first {
             savedFrames[depth] = SavedFrame(r6: tags[6], r7: tags[7], r8: tags[8], r9: tags[9],
-                                            initialized: initialized, callbackContext: callbackContext)
+                                            registers: registers, callbackContext: callbackContext)
         }
         enterFrame()
-        tags[1] = .scalar
-        tags[2] = callbackContext
-        initialized = 0b100_0000_0110
+        var registers = RegisterShadow.empty
+        registers.definePointer(10)
+        set(1, .scalar, &registers)
+        set(2, callbackContext, &registers)
+        return registers
     }
 
     @inline(__always)
     private mutating func enterFrame() {
-        depth += 1
+        depth &+= 1
+        frameSlots -= Self.slotsPerFrame
         tags[10] = Provenance(.stack, index: depth, base: frameBase(depth))
         if depth > deepestFrame {
             deepestFrame = depth
@@ -605,17 +711,22 @@ struct Sandbox {
     /// The frame at `depth` returned: r6-r9 come back, r0 is the result, and no pointer into the
     /// dead frame survives.
     @inline(__always)
-    mutating func returned() {
+    mutating func returned(_ registers: RegisterShadow) -> RegisterShadow {
+        var registers = registers
         let dead = depth
-        depth -= 1
+        depth &-= 1
+        frameSlots += Self.slotsPerFrame
         let saved = savedFrames[depth]
         tags[6] = saved.r6
         tags[7] = saved.r7
         tags[8] = saved.r8
         tags[9] = saved.r9
         tags[10] = Provenance(.stack, index: depth, base: frameBase(depth))
-        initialized = saved.initialized & 0b111_1100_0000 | 1
-        if tags[0].kind == .stack && tags[0].index >= dead { tags[0] = .scalar }
+        // r0 keeps the result (`admit` found it initialised), r1-r5 lose their values.
+        registers.restore(0b111_1100_0000, from: saved.registers)
+        registers.uninitialize(0b11_1110)
+        let result = tag(0, registers)
+        if result.kind == .stack && result.index >= dead { registers.defineNumbers(1) }
         if deeperPointers {
             let live = Int((frameBase(depth) - stackBase) >> 3)
             for slot in live..<Int((stackTop - stackBase) >> 3)
@@ -623,17 +734,23 @@ struct Sandbox {
                 slotTags[slot] = .scalar
             }
         }
+        return registers
     }
 
     /// A tail call replaced the program: only r1 (the context) and r10 carry over, the frame's
     /// slots hold numbers, and the constants are the new program's.
-    mutating func tailCalled(to code: InterpreterCode) -> ExecutionError.Reason? {
-        if recordCount > 0 { return .unreleasedRingBufferRecord(address: UInt64(records[0].start)) }
+    /// The register shadow after it, or nil when the run stops (`trap` says why).
+    mutating func tailCalled(to code: InterpreterCode, _ registers: RegisterShadow) -> RegisterShadow? {
+        if recordCount > 0 {
+            trap.pointee = .unreleasedRingBufferRecord(address: UInt64(records[0].start))
+            return nil
+        }
         constants = code.constants
         checkOffset = code.checkOffset
-        initialized = 0b100_0000_0010
+        var registers = registers
+        registers.uninitialize(RegisterShadow.allRegisters & ~0b100_0000_0010)
         numberSlots(ofFrame: 0)
-        return nil
+        return registers
     }
 }
 
