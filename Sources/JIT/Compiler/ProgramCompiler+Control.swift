@@ -75,18 +75,14 @@ extension ProgramCompiler {
     mutating func compileArrayLookup(_ map: (base: UnsafeMutableRawPointer, stride: Int, count: Int),
                                      missing missingTarget: Label? = nil)
     {
-        let missing = asm.newLabel(), done = asm.newLabel()
         asm.mov(.dword, .rax, MemoryOperand(.rsi))
         asm.alu(.cmp, .dword, .rax, immediate: Int32(truncatingIfNeeded: map.count))
-        if let missingTarget {
-            let found = asm.newLabel()
-            asm.j(.below, found)
-            asm.alu(.xor, .dword, .rax, .rax)
-            asm.jmp(missingTarget)
-            asm.bind(found)
-        } else {
-            asm.j(.aboveOrEqual, missing)
-        }
+        // A key past the end: NULL, then on to `missingTarget` or past the address computation.
+        let found = asm.newLabel(), done = asm.newLabel()
+        asm.j(.below, found)
+        asm.alu(.xor, .dword, .rax, .rax)
+        asm.jmp(missingTarget ?? done)
+        asm.bind(found)
         asm.movabs(RegisterMap.scratch, UInt64(UInt(bitPattern: map.base)))
         if [1, 2, 4, 8].contains(map.stride) {
             asm.lea(.rax, MemoryOperand(RegisterMap.scratch, index: .rax, scale: UInt8(map.stride)))
@@ -98,10 +94,6 @@ extension ProgramCompiler {
             }
             asm.alu(.add, .qword, .rax, RegisterMap.scratch)
         }
-        guard missingTarget == nil else { return }
-        asm.jmp(done)
-        asm.bind(missing)
-        asm.alu(.xor, .dword, .rax, .rax)
         asm.bind(done)
     }
 
